@@ -1,0 +1,3 @@
+//! `ingress-route`: offline route / lint / explain (issue 5).
+
+fn main() {}

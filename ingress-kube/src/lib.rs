@@ -1,0 +1,1 @@
+//! Cluster sync (later issue).

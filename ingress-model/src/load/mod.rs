@@ -1,0 +1,576 @@
+//! Loading manifests: files, directories, multi-document YAML, JSON and `kind: List` wrappers.
+//!
+//! # Decisions
+//!
+//! * **YAML crate.** `serde_yaml` is deprecated and unmaintained. We use
+//!   [`serde-saphyr`](https://docs.rs/serde-saphyr): maintained, pure Rust, built on a YAML 1.2
+//!   parser, panic-free by design, and it enforces a parse *budget* (events, nodes, depth,
+//!   aliases, anchor replay) that stops alias bombs ("billion laughs") and deep nesting with an
+//!   error instead of exhausting memory. It reports line and column for syntax and type errors.
+//! * **One bad document never hides the others.** A YAML stream is split at its document
+//!   markers first (exact in YAML 1.2, see `split.rs`), and each document is parsed with its
+//!   own budget. An error is reported for that document and loading goes on.
+//! * **Other kinds are passed over.** Deployments, ConfigMaps, ... are counted in
+//!   [`Manifests::skipped`], not reported as errors. A document without `kind` is an error.
+//! * **Removed API versions** (`extensions/v1beta1` and `networking.k8s.io/v1beta1` Ingress) are
+//!   errors with a hint, since their shape differs (`serviceName`/`servicePort`).
+//! * **Limits** (see [`LoadOptions`]): input size (default 64 MiB per file, checked before the
+//!   file is read), nesting depth 64 (YAML) / 128 (JSON), at most 50 000 aliases and an
+//!   alias-to-anchor ratio check, 10 000 000 parser events per document. Duplicate keys are an
+//!   error, as with `kubectl`.
+//! * **Namespaces.** Namespaced kinds without `metadata.namespace` get
+//!   [`LoadOptions::default_namespace`] (`default`, as `kubectl apply` would use).
+
+mod error;
+mod split;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+pub use error::{LoadError, LoadErrorKind, Origin};
+
+use crate::{EndpointSlice, Ingress, IngressClass, Service};
+
+/// How to load manifests.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Namespace given to namespaced objects that have none. Default `default`.
+    pub default_namespace: String,
+    /// Largest input (one file or one in-memory buffer) accepted, in bytes. Default 64 MiB.
+    pub max_input_bytes: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            default_namespace: "default".to_owned(),
+            max_input_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// An object and where it was loaded from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loaded<T> {
+    /// The object.
+    pub object: T,
+    /// File, document and list item.
+    pub origin: Origin,
+}
+
+/// Everything loaded from one or more inputs: the objects of the kinds we model, what was
+/// passed over, and what could not be loaded.
+#[derive(Debug, Default)]
+pub struct Manifests {
+    /// Ingresses, in input order.
+    pub ingresses: Vec<Loaded<Ingress>>,
+    /// IngressClasses, in input order.
+    pub ingress_classes: Vec<Loaded<IngressClass>>,
+    /// Services, in input order.
+    pub services: Vec<Loaded<Service>>,
+    /// EndpointSlices, in input order.
+    pub endpoint_slices: Vec<Loaded<EndpointSlice>>,
+    /// Objects of other kinds, passed over: `(origin, kind)`.
+    pub skipped: Vec<(Origin, String)>,
+    /// Documents that could not be loaded.
+    pub errors: Vec<LoadError>,
+}
+
+impl Manifests {
+    /// Loads every path: files as they are, directories recursively (files ending in `.yaml`,
+    /// `.yml` or `.json`, in name order).
+    ///
+    /// A path that cannot be read becomes an entry in [`Manifests::errors`]; the others are still
+    /// loaded.
+    pub fn load_paths<P: AsRef<Path>>(paths: &[P], options: &LoadOptions) -> Manifests {
+        let mut out = Manifests::default();
+        for path in paths {
+            out.add_path(path.as_ref(), options);
+        }
+        out
+    }
+
+    /// Loads one in-memory input (YAML stream or JSON) named `name` in errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ingress_model::{LoadOptions, Manifests};
+    ///
+    /// let yaml = "\
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: Ingress
+    /// metadata: {name: web}
+    /// spec:
+    ///   defaultBackend: {service: {name: web, port: {number: 80}}}
+    /// ---
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata: {name: web}
+    /// ---
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: Ingress
+    /// metadata: {name: broken}
+    /// spec: {rules: 42}
+    /// ";
+    /// let m = Manifests::load_str("web.yaml", yaml, &LoadOptions::default());
+    /// assert_eq!(m.ingresses.len(), 1);
+    /// assert_eq!(m.ingresses[0].object.metadata.namespace(), "default");
+    /// assert_eq!(m.skipped[0].1, "Deployment");
+    /// let err = m.errors[0].to_string();
+    /// assert!(err.starts_with("web.yaml: document 3 (line 14, column"), "{err}");
+    /// assert!(err.contains("spec.rules: "), "{err}");
+    /// ```
+    pub fn load_str(name: &str, text: &str, options: &LoadOptions) -> Manifests {
+        let mut out = Manifests::default();
+        out.add_str(name, text, options);
+        out
+    }
+
+    /// Loads one in-memory input given as bytes (checked for size and UTF-8 first).
+    pub fn load_bytes(name: &str, bytes: &[u8], options: &LoadOptions) -> Manifests {
+        let mut out = Manifests::default();
+        out.add_bytes(name, bytes, options);
+        out
+    }
+
+    /// Adds everything in `other` to `self`, keeping order.
+    pub fn extend(&mut self, other: Manifests) {
+        self.ingresses.extend(other.ingresses);
+        self.ingress_classes.extend(other.ingress_classes);
+        self.services.extend(other.services);
+        self.endpoint_slices.extend(other.endpoint_slices);
+        self.skipped.extend(other.skipped);
+        self.errors.extend(other.errors);
+    }
+
+    /// Adds a file, or a directory's manifest files, to `self`.
+    pub fn add_path(&mut self, path: &Path, options: &LoadOptions) {
+        let name = path.display().to_string();
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => match manifest_files(path) {
+                Ok(files) => {
+                    for file in files {
+                        self.add_path(&file, options);
+                    }
+                }
+                Err(e) => self.errors.push(whole_file_error(&name, e.into())),
+            },
+            Ok(meta) if meta.len() > options.max_input_bytes as u64 => {
+                self.errors.push(whole_file_error(
+                    &name,
+                    LoadErrorKind::TooLarge {
+                        limit: options.max_input_bytes,
+                    },
+                ));
+            }
+            Ok(_) => match read_bounded(path, options.max_input_bytes) {
+                Ok(bytes) => self.add_bytes(&name, &bytes, options),
+                Err(kind) => self.errors.push(whole_file_error(&name, kind)),
+            },
+            Err(e) => self.errors.push(whole_file_error(&name, e.into())),
+        }
+    }
+
+    /// Adds one in-memory input given as bytes.
+    pub fn add_bytes(&mut self, name: &str, bytes: &[u8], options: &LoadOptions) {
+        if bytes.len() > options.max_input_bytes {
+            let kind = LoadErrorKind::TooLarge {
+                limit: options.max_input_bytes,
+            };
+            self.errors.push(whole_file_error(name, kind));
+            return;
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.add_str(name, text, options),
+            Err(e) => {
+                let kind = LoadErrorKind::NotUtf8 {
+                    offset: e.valid_up_to(),
+                };
+                self.errors.push(whole_file_error(name, kind));
+            }
+        }
+    }
+
+    /// Adds one in-memory input (YAML stream or JSON).
+    pub fn add_str(&mut self, name: &str, text: &str, options: &LoadOptions) {
+        if text.len() > options.max_input_bytes {
+            let kind = LoadErrorKind::TooLarge {
+                limit: options.max_input_bytes,
+            };
+            self.errors.push(whole_file_error(name, kind));
+            return;
+        }
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut ctx = Context {
+            out: self,
+            options,
+            file: name,
+        };
+        if looks_like_json(text) {
+            ctx.add_json_stream(text);
+        } else {
+            for (index, chunk) in split::split_documents(text).into_iter().enumerate() {
+                ctx.add_yaml_document(&chunk.text, index + 1, chunk.first_line);
+            }
+        }
+    }
+}
+
+fn whole_file_error(file: &str, kind: LoadErrorKind) -> LoadError {
+    LoadError {
+        origin: Origin {
+            file: file.to_owned(),
+            document: 0,
+            line: 1,
+            item: None,
+        },
+        position: None,
+        field: None,
+        kind,
+    }
+}
+
+/// Reads at most `limit + 1` bytes, so a file that grows (or a FIFO) cannot exhaust memory.
+fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, LoadErrorKind> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Err(LoadErrorKind::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+/// The manifest files under `dir`, recursively, sorted by path.
+fn manifest_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn looks_like_json(text: &str) -> bool {
+    text.trim_start().starts_with(['{', '['])
+}
+
+/// `apiVersion` and `kind`, read before the rest of the document.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TypeMeta {
+    #[serde(default)]
+    api_version: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+/// `items` of a `kind: List` wrapper, kept untyped until each item's kind is known.
+#[derive(Deserialize)]
+struct ListItems {
+    #[serde(default)]
+    items: Vec<serde_json::Value>,
+}
+
+/// The kinds we load, resolved from `apiVersion` and `kind`.
+enum Kind {
+    Ingress,
+    IngressClass,
+    Service,
+    EndpointSlice,
+    List,
+    Other(String),
+}
+
+fn resolve_kind(meta: &TypeMeta) -> Result<Kind, LoadErrorKind> {
+    let Some(kind) = meta.kind.as_deref().filter(|k| !k.is_empty()) else {
+        return Err(LoadErrorKind::NotAnObject(
+            "missing field `kind`: not a Kubernetes object".to_owned(),
+        ));
+    };
+    let version = meta.api_version.as_deref().unwrap_or("");
+    let unsupported = |hint| {
+        Err(LoadErrorKind::UnsupportedVersion {
+            kind: kind.to_owned(),
+            api_version: version.to_owned(),
+            hint,
+        })
+    };
+    const REMOVED: &str = ": Ingress moved to networking.k8s.io/v1 in Kubernetes 1.19 and the beta \
+                           versions were removed in 1.22 (`serviceName`/`servicePort` became \
+                           `service.name`/`service.port`)";
+    match (kind, version) {
+        ("Ingress", "networking.k8s.io/v1") => Ok(Kind::Ingress),
+        ("Ingress", "networking.k8s.io/v1beta1" | "extensions/v1beta1") => unsupported(REMOVED),
+        ("Ingress", _) => unsupported(""),
+        ("IngressClass", "networking.k8s.io/v1") => Ok(Kind::IngressClass),
+        ("IngressClass", _) => unsupported(""),
+        ("Service", "v1") => Ok(Kind::Service),
+        ("Service", _) => unsupported(""),
+        ("EndpointSlice", "discovery.k8s.io/v1") => Ok(Kind::EndpointSlice),
+        ("EndpointSlice", _) => unsupported(""),
+        ("List", _) => Ok(Kind::List),
+        (k, _) if k.ends_with("List") => Ok(Kind::List),
+        (other, _) => Ok(Kind::Other(other.to_owned())),
+    }
+}
+
+/// Parser options for one YAML document: strict duplicate keys, no snippets (we format errors
+/// ourselves), and a budget that is generous for large `List` documents but still bounded.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_events = 10_000_000;
+    budget.max_nodes = 10_000_000;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.with_snippet = false;
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    options
+}
+
+struct Context<'a> {
+    out: &'a mut Manifests,
+    options: &'a LoadOptions,
+    file: &'a str,
+}
+
+/// A document parser: YAML (with positions) or an already-parsed JSON value.
+trait Document {
+    /// Deserializes the whole document as `T`, giving the field path of a failure.
+    fn parse<T: DeserializeOwned>(&self) -> Result<T, (Option<String>, Position, LoadErrorKind)>;
+}
+
+type Position = Option<(usize, usize)>;
+
+struct YamlDoc<'t> {
+    text: &'t str,
+    first_line: usize,
+}
+
+impl Document for YamlDoc<'_> {
+    fn parse<T: DeserializeOwned>(&self) -> Result<T, (Option<String>, Position, LoadErrorKind)> {
+        let mut path = None;
+        let result = serde_saphyr::with_deserializer_from_str_with_options(
+            self.text,
+            yaml_options(),
+            |de| {
+                serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
+                    path = Some(e.path().to_string());
+                    e.into_inner()
+                })
+            },
+        );
+        let err = match result {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        let position = err
+            .location()
+            .filter(|l| l.line() > 0)
+            .map(|l| (l.line() as usize + self.first_line - 1, l.column() as usize));
+        let message = err.without_snippet().to_string();
+        let message = strip_location(&message);
+        let kind = if path.is_some() {
+            LoadErrorKind::Field(message)
+        } else {
+            LoadErrorKind::Syntax(message)
+        };
+        Err((path, position, kind))
+    }
+}
+
+struct JsonDoc<'v>(&'v serde_json::Value);
+
+impl Document for JsonDoc<'_> {
+    fn parse<T: DeserializeOwned>(&self) -> Result<T, (Option<String>, Position, LoadErrorKind)> {
+        serde_path_to_error::deserialize::<_, T>(self.0).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            (Some(path), None, LoadErrorKind::Field(message))
+        })
+    }
+}
+
+/// serde-saphyr appends " at line L, column C" to some messages; we report the position apart.
+fn strip_location(message: &str) -> String {
+    let first = message.lines().next().unwrap_or(message);
+    match first.rfind(" at line ") {
+        Some(i) => first[..i].to_owned(),
+        None => first.to_owned(),
+    }
+}
+
+impl Context<'_> {
+    fn origin(&self, document: usize, line: usize, item: Option<usize>) -> Origin {
+        Origin {
+            file: self.file.to_owned(),
+            document,
+            line,
+            item,
+        }
+    }
+
+    fn add_yaml_document(&mut self, text: &str, document: usize, first_line: usize) {
+        let doc = YamlDoc { text, first_line };
+        let origin = self.origin(document, first_line, None);
+        self.add_document(&doc, origin, "");
+    }
+
+    fn add_json_stream(&mut self, text: &str) {
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
+        let mut document = 0;
+        loop {
+            let line = 1 + text[..stream.byte_offset()].matches('\n').count();
+            let next = stream.next();
+            let Some(next) = next else { break };
+            document += 1;
+            match next {
+                Ok(value) => {
+                    let origin = self.origin(document, line, None);
+                    self.add_document(&JsonDoc(&value), origin, "");
+                }
+                Err(e) => {
+                    let position = Some((e.line(), e.column()));
+                    let message = strip_location(&e.to_string());
+                    self.push_error(
+                        self.origin(document, line, None),
+                        None,
+                        position,
+                        LoadErrorKind::Syntax(message),
+                    );
+                    // A JSON syntax error leaves the stream position undefined: stop here.
+                    break;
+                }
+            }
+        }
+    }
+
+    fn push_error(
+        &mut self,
+        origin: Origin,
+        field: Option<String>,
+        position: Position,
+        kind: LoadErrorKind,
+    ) {
+        self.out.errors.push(LoadError {
+            origin,
+            position,
+            field,
+            kind,
+        });
+    }
+
+    /// Reads the kind of one document (or list item), then the object itself.
+    fn add_document<D: Document>(&mut self, doc: &D, origin: Origin, prefix: &str) {
+        let meta = match doc.parse::<TypeMeta>() {
+            Ok(meta) => meta,
+            Err((path, position, kind)) => {
+                // A mapping-shaped error at the root means the document is not an object.
+                let kind = match kind {
+                    LoadErrorKind::Field(m) if path.as_deref().is_none_or(|p| p == ".") => {
+                        LoadErrorKind::NotAnObject(format!("not a Kubernetes object: {m}"))
+                    }
+                    other => other,
+                };
+                let field = path.filter(|p| p != ".").map(|p| format!("{prefix}{p}"));
+                self.push_error(origin, field, position, kind);
+                return;
+            }
+        };
+        let kind = match resolve_kind(&meta) {
+            Ok(kind) => kind,
+            Err(kind) => {
+                self.push_error(origin, None, None, kind);
+                return;
+            }
+        };
+        let ns = &self.options.default_namespace;
+        match kind {
+            Kind::Ingress => {
+                if let Some(mut obj) = self.typed::<Ingress, D>(doc, &origin, prefix) {
+                    obj.metadata.namespace.get_or_insert_with(|| ns.clone());
+                    self.out.ingresses.push(Loaded {
+                        object: obj,
+                        origin,
+                    });
+                }
+            }
+            Kind::IngressClass => {
+                if let Some(obj) = self.typed::<IngressClass, D>(doc, &origin, prefix) {
+                    self.out.ingress_classes.push(Loaded {
+                        object: obj,
+                        origin,
+                    });
+                }
+            }
+            Kind::Service => {
+                if let Some(mut obj) = self.typed::<Service, D>(doc, &origin, prefix) {
+                    obj.metadata.namespace.get_or_insert_with(|| ns.clone());
+                    self.out.services.push(Loaded {
+                        object: obj,
+                        origin,
+                    });
+                }
+            }
+            Kind::EndpointSlice => {
+                if let Some(mut obj) = self.typed::<EndpointSlice, D>(doc, &origin, prefix) {
+                    obj.metadata.namespace.get_or_insert_with(|| ns.clone());
+                    self.out.endpoint_slices.push(Loaded {
+                        object: obj,
+                        origin,
+                    });
+                }
+            }
+            Kind::List if origin.item.is_some() => {
+                self.push_error(
+                    origin,
+                    None,
+                    None,
+                    LoadErrorKind::NotAnObject("a List inside a List is not supported".to_owned()),
+                );
+            }
+            Kind::List => {
+                if let Some(list) = self.typed::<ListItems, D>(doc, &origin, prefix) {
+                    for (i, item) in list.items.iter().enumerate() {
+                        let mut item_origin = origin.clone();
+                        item_origin.item = Some(i);
+                        self.add_document(&JsonDoc(item), item_origin, "");
+                    }
+                }
+            }
+            Kind::Other(kind) => self.out.skipped.push((origin, kind)),
+        }
+    }
+
+    fn typed<T: DeserializeOwned, D: Document>(
+        &mut self,
+        doc: &D,
+        origin: &Origin,
+        prefix: &str,
+    ) -> Option<T> {
+        match doc.parse::<T>() {
+            Ok(v) => Some(v),
+            Err((path, position, kind)) => {
+                let field = path.filter(|p| p != ".").map(|p| format!("{prefix}{p}"));
+                self.push_error(origin.clone(), field, position, kind);
+                None
+            }
+        }
+    }
+}
