@@ -43,9 +43,15 @@
 //! # Default IngressClass
 //!
 //! [`default_class`] is the `DefaultIngressClass` admission rule as a pure function.
+//!
+//! # Features
+//!
+//! * `k8s-openapi`: `TryFrom` conversions to and from the `k8s_openapi` types (module `k8s`).
 
 pub mod class;
 pub mod ingress;
+#[cfg(feature = "k8s-openapi")]
+pub mod k8s;
 pub mod load;
 pub mod meta;
 pub mod service;

@@ -15,8 +15,8 @@
 //! * **Removed API versions** (`extensions/v1beta1` and `networking.k8s.io/v1beta1` Ingress) are
 //!   errors with a hint, since their shape differs (`serviceName`/`servicePort`).
 //! * **Limits** (see [`LoadOptions`]): input size (default 64 MiB per file, checked before the
-//!   file is read), nesting depth 64 (YAML) / 128 (JSON), at most 50 000 aliases and an
-//!   alias-to-anchor ratio check, 10 000 000 parser events per document. Duplicate keys are an
+//!   file is read), nesting depth 64 (YAML) / 128 (JSON), at most 100 000 events replayed from aliases
+//!   (alias bombs), 10 000 000 parser events and nodes per document. Duplicate keys are an
 //!   error, as with `kubectl`.
 //! * **Namespaces.** Namespaced kinds without `metadata.namespace` get
 //!   [`LoadOptions::default_namespace`] (`default`, as `kubectl apply` would use).
@@ -341,6 +341,9 @@ fn yaml_options() -> serde_saphyr::Options {
     options.budget = Some(budget);
     options.with_snippet = false;
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    // Kubernetes manifests rarely use aliases; replaying more than 100 000 events from them is
+    // an alias bomb, not a manifest.
+    options.alias_limits.max_total_replayed_events = 100_000;
     options
 }
 
@@ -353,10 +356,20 @@ struct Context<'a> {
 /// A document parser: YAML (with positions) or an already-parsed JSON value.
 trait Document {
     /// Deserializes the whole document as `T`, giving the field path of a failure.
-    fn parse<T: DeserializeOwned>(&self) -> Result<T, (Option<String>, Position, LoadErrorKind)>;
+    fn parse<T: DeserializeOwned>(&self) -> Result<T, ParseFailure>;
 }
 
 type Position = Option<(usize, usize)>;
+
+/// Why a document did not deserialize.
+struct ParseFailure {
+    /// Field path of the failure (`.` for the root), when the failure happened inside a value.
+    path: Option<String>,
+    position: Position,
+    message: String,
+    /// The document itself is not a mapping (a scalar or a sequence).
+    root_not_a_mapping: bool,
+}
 
 struct YamlDoc<'t> {
     text: &'t str,
@@ -364,7 +377,7 @@ struct YamlDoc<'t> {
 }
 
 impl Document for YamlDoc<'_> {
-    fn parse<T: DeserializeOwned>(&self) -> Result<T, (Option<String>, Position, LoadErrorKind)> {
+    fn parse<T: DeserializeOwned>(&self) -> Result<T, ParseFailure> {
         let mut path = None;
         let result = serde_saphyr::with_deserializer_from_str_with_options(
             self.text,
@@ -384,25 +397,30 @@ impl Document for YamlDoc<'_> {
             .location()
             .filter(|l| l.line() > 0)
             .map(|l| (l.line() as usize + self.first_line - 1, l.column() as usize));
-        let message = err.without_snippet().to_string();
-        let message = strip_location(&message);
-        let kind = if path.is_some() {
-            LoadErrorKind::Field(message)
-        } else {
-            LoadErrorKind::Syntax(message)
-        };
-        Err((path, position, kind))
+        let root_not_a_mapping = path.as_deref() == Some(".")
+            && matches!(
+                err,
+                serde_saphyr::Error::SerdeInvalidType { .. }
+                    | serde_saphyr::Error::Unexpected { .. }
+            );
+        Err(ParseFailure {
+            path,
+            position,
+            message: strip_location(&err.without_snippet().to_string()),
+            root_not_a_mapping,
+        })
     }
 }
 
 struct JsonDoc<'v>(&'v serde_json::Value);
 
 impl Document for JsonDoc<'_> {
-    fn parse<T: DeserializeOwned>(&self) -> Result<T, (Option<String>, Position, LoadErrorKind)> {
-        serde_path_to_error::deserialize::<_, T>(self.0).map_err(|e| {
-            let path = e.path().to_string();
-            let message = e.into_inner().to_string();
-            (Some(path), None, LoadErrorKind::Field(message))
+    fn parse<T: DeserializeOwned>(&self) -> Result<T, ParseFailure> {
+        serde_path_to_error::deserialize::<_, T>(self.0).map_err(|e| ParseFailure {
+            path: Some(e.path().to_string()),
+            position: None,
+            message: e.into_inner().to_string(),
+            root_not_a_mapping: !self.0.is_object(),
         })
     }
 }
@@ -429,7 +447,7 @@ impl Context<'_> {
     fn add_yaml_document(&mut self, text: &str, document: usize, first_line: usize) {
         let doc = YamlDoc { text, first_line };
         let origin = self.origin(document, first_line, None);
-        self.add_document(&doc, origin, "");
+        self.add_document(&doc, origin);
     }
 
     fn add_json_stream(&mut self, text: &str) {
@@ -443,7 +461,7 @@ impl Context<'_> {
             match next {
                 Ok(value) => {
                     let origin = self.origin(document, line, None);
-                    self.add_document(&JsonDoc(&value), origin, "");
+                    self.add_document(&JsonDoc(&value), origin);
                 }
                 Err(e) => {
                     let position = Some((e.line(), e.column()));
@@ -477,19 +495,26 @@ impl Context<'_> {
     }
 
     /// Reads the kind of one document (or list item), then the object itself.
-    fn add_document<D: Document>(&mut self, doc: &D, origin: Origin, prefix: &str) {
+    fn add_document<D: Document>(&mut self, doc: &D, origin: Origin) {
+        // This first pass reads only `apiVersion` and `kind` but parses the whole document, so
+        // any failure that is not about those two fields is a syntax error or a parser limit.
         let meta = match doc.parse::<TypeMeta>() {
             Ok(meta) => meta,
-            Err((path, position, kind)) => {
-                // A mapping-shaped error at the root means the document is not an object.
-                let kind = match kind {
-                    LoadErrorKind::Field(m) if path.as_deref().is_none_or(|p| p == ".") => {
-                        LoadErrorKind::NotAnObject(format!("not a Kubernetes object: {m}"))
+            Err(f) => {
+                let (field, kind) = match f.path.as_deref() {
+                    Some(p @ ("kind" | "apiVersion")) => {
+                        (Some(p.to_owned()), LoadErrorKind::Field(f.message))
                     }
-                    other => other,
+                    _ if f.root_not_a_mapping => (
+                        None,
+                        LoadErrorKind::NotAnObject(format!(
+                            "not a Kubernetes object: {}",
+                            f.message
+                        )),
+                    ),
+                    _ => (None, LoadErrorKind::Syntax(f.message)),
                 };
-                let field = path.filter(|p| p != ".").map(|p| format!("{prefix}{p}"));
-                self.push_error(origin, field, position, kind);
+                self.push_error(origin, field, f.position, kind);
                 return;
             }
         };
@@ -503,7 +528,7 @@ impl Context<'_> {
         let ns = &self.options.default_namespace;
         match kind {
             Kind::Ingress => {
-                if let Some(mut obj) = self.typed::<Ingress, D>(doc, &origin, prefix) {
+                if let Some(mut obj) = self.typed::<Ingress, D>(doc, &origin) {
                     obj.metadata.namespace.get_or_insert_with(|| ns.clone());
                     self.out.ingresses.push(Loaded {
                         object: obj,
@@ -512,7 +537,7 @@ impl Context<'_> {
                 }
             }
             Kind::IngressClass => {
-                if let Some(obj) = self.typed::<IngressClass, D>(doc, &origin, prefix) {
+                if let Some(obj) = self.typed::<IngressClass, D>(doc, &origin) {
                     self.out.ingress_classes.push(Loaded {
                         object: obj,
                         origin,
@@ -520,7 +545,7 @@ impl Context<'_> {
                 }
             }
             Kind::Service => {
-                if let Some(mut obj) = self.typed::<Service, D>(doc, &origin, prefix) {
+                if let Some(mut obj) = self.typed::<Service, D>(doc, &origin) {
                     obj.metadata.namespace.get_or_insert_with(|| ns.clone());
                     self.out.services.push(Loaded {
                         object: obj,
@@ -529,7 +554,7 @@ impl Context<'_> {
                 }
             }
             Kind::EndpointSlice => {
-                if let Some(mut obj) = self.typed::<EndpointSlice, D>(doc, &origin, prefix) {
+                if let Some(mut obj) = self.typed::<EndpointSlice, D>(doc, &origin) {
                     obj.metadata.namespace.get_or_insert_with(|| ns.clone());
                     self.out.endpoint_slices.push(Loaded {
                         object: obj,
@@ -546,11 +571,11 @@ impl Context<'_> {
                 );
             }
             Kind::List => {
-                if let Some(list) = self.typed::<ListItems, D>(doc, &origin, prefix) {
+                if let Some(list) = self.typed::<ListItems, D>(doc, &origin) {
                     for (i, item) in list.items.iter().enumerate() {
                         let mut item_origin = origin.clone();
                         item_origin.item = Some(i);
-                        self.add_document(&JsonDoc(item), item_origin, "");
+                        self.add_document(&JsonDoc(item), item_origin);
                     }
                 }
             }
@@ -558,17 +583,17 @@ impl Context<'_> {
         }
     }
 
-    fn typed<T: DeserializeOwned, D: Document>(
-        &mut self,
-        doc: &D,
-        origin: &Origin,
-        prefix: &str,
-    ) -> Option<T> {
+    fn typed<T: DeserializeOwned, D: Document>(&mut self, doc: &D, origin: &Origin) -> Option<T> {
         match doc.parse::<T>() {
             Ok(v) => Some(v),
-            Err((path, position, kind)) => {
-                let field = path.filter(|p| p != ".").map(|p| format!("{prefix}{p}"));
-                self.push_error(origin.clone(), field, position, kind);
+            Err(f) => {
+                let field = f.path.filter(|p| p != ".");
+                self.push_error(
+                    origin.clone(),
+                    field,
+                    f.position,
+                    LoadErrorKind::Field(f.message),
+                );
                 None
             }
         }
