@@ -75,3 +75,8 @@ pub use service::{
     Service, ServicePort, ServiceSpec,
 };
 pub use time::Timestamp;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -353,74 +353,67 @@ struct Context<'a> {
     file: &'a str,
 }
 
-/// A document parser: YAML (with positions) or an already-parsed JSON value.
-trait Document {
-    /// Deserializes the whole document as `T`, giving the field path of a failure.
-    fn parse<T: DeserializeOwned>(&self) -> Result<T, ParseFailure>;
-}
-
 type Position = Option<(usize, usize)>;
 
 /// Why a document did not deserialize.
 struct ParseFailure {
-    /// Field path of the failure (`.` for the root), when the failure happened inside a value.
-    path: Option<String>,
+    /// Field path of the failure (`.` for the root).
+    path: String,
     position: Position,
     message: String,
-    /// The document itself is not a mapping (a scalar or a sequence).
-    root_not_a_mapping: bool,
 }
 
-struct YamlDoc<'t> {
-    text: &'t str,
+/// One parsed document (or list item), and the YAML text it came from, if any.
+///
+/// Each YAML document is parsed once, into a `serde_json::Value` (the same generic tree
+/// `kubectl` turns YAML into before it reaches the API server), and typed from there. Only when
+/// typing fails is the YAML parsed again, directly into the target type, to find the line and
+/// column of the failure: errors are rare, and a single parse on the success path halves the
+/// time to load large manifests.
+struct Doc<'a> {
+    value: &'a serde_json::Value,
+    yaml: Option<YamlText<'a>>,
+}
+
+#[derive(Clone, Copy)]
+struct YamlText<'a> {
+    text: &'a str,
     first_line: usize,
 }
 
-impl Document for YamlDoc<'_> {
-    fn parse<T: DeserializeOwned>(&self) -> Result<T, ParseFailure> {
-        let mut path = None;
-        let result = serde_saphyr::with_deserializer_from_str_with_options(
-            self.text,
-            yaml_options(),
-            |de| {
-                serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
-                    path = Some(e.path().to_string());
-                    e.into_inner()
-                })
-            },
-        );
-        let err = match result {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        let position = err
-            .location()
+impl YamlText<'_> {
+    fn position(&self, err: &serde_saphyr::Error) -> Position {
+        err.location()
             .filter(|l| l.line() > 0)
-            .map(|l| (l.line() as usize + self.first_line - 1, l.column() as usize));
-        let root_not_a_mapping = path.as_deref() == Some(".")
-            && matches!(
-                err,
-                serde_saphyr::Error::SerdeInvalidType { .. }
-                    | serde_saphyr::Error::Unexpected { .. }
-            );
-        Err(ParseFailure {
-            path,
-            position,
-            message: strip_location(&err.without_snippet().to_string()),
-            root_not_a_mapping,
+            .map(|l| (l.line() as usize + self.first_line - 1, l.column() as usize))
+    }
+
+    /// Parses the document as a generic tree. Fails on syntax errors and parser limits.
+    fn parse_value(&self) -> Result<serde_json::Value, (Position, String)> {
+        serde_saphyr::from_str_with_options(self.text, yaml_options()).map_err(|e| {
+            (
+                self.position(&e),
+                strip_location(&e.without_snippet().to_string()),
+            )
         })
+    }
+
+    /// Where typing the document as `T` fails, according to the YAML parser.
+    fn failure_position<T: DeserializeOwned>(&self) -> Position {
+        match serde_saphyr::from_str_with_options::<T>(self.text, yaml_options()) {
+            Ok(_) => None,
+            Err(e) => self.position(&e),
+        }
     }
 }
 
-struct JsonDoc<'v>(&'v serde_json::Value);
-
-impl Document for JsonDoc<'_> {
+impl Doc<'_> {
+    /// Deserializes the whole document as `T`, giving the field path of a failure.
     fn parse<T: DeserializeOwned>(&self) -> Result<T, ParseFailure> {
-        serde_path_to_error::deserialize::<_, T>(self.0).map_err(|e| ParseFailure {
-            path: Some(e.path().to_string()),
-            position: None,
+        serde_path_to_error::deserialize::<_, T>(self.value).map_err(|e| ParseFailure {
+            path: e.path().to_string(),
+            position: self.yaml.and_then(|y| y.failure_position::<T>()),
             message: e.into_inner().to_string(),
-            root_not_a_mapping: !self.0.is_object(),
         })
     }
 }
@@ -445,23 +438,42 @@ impl Context<'_> {
     }
 
     fn add_yaml_document(&mut self, text: &str, document: usize, first_line: usize) {
-        let doc = YamlDoc { text, first_line };
         let origin = self.origin(document, first_line, None);
-        self.add_document(&doc, origin);
+        let yaml = YamlText { text, first_line };
+        match yaml.parse_value() {
+            Ok(value) => {
+                let doc = Doc {
+                    value: &value,
+                    yaml: Some(yaml),
+                };
+                self.add_document(&doc, origin);
+            }
+            Err((position, message)) => {
+                self.push_error(origin, None, position, LoadErrorKind::Syntax(message));
+            }
+        }
     }
 
     fn add_json_stream(&mut self, text: &str) {
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
-        let mut document = 0;
+        let (mut document, mut line, mut counted) = (0, 1, 0);
         loop {
-            let line = 1 + text[..stream.byte_offset()].matches('\n').count();
-            let next = stream.next();
-            let Some(next) = next else { break };
+            // Line of the next document, counted incrementally (large streams stay linear).
+            let offset = stream.byte_offset();
+            line += text[counted..offset].matches('\n').count();
+            counted = offset;
+            let Some(next) = stream.next() else { break };
             document += 1;
             match next {
                 Ok(value) => {
                     let origin = self.origin(document, line, None);
-                    self.add_document(&JsonDoc(&value), origin);
+                    self.add_document(
+                        &Doc {
+                            value: &value,
+                            yaml: None,
+                        },
+                        origin,
+                    );
                 }
                 Err(e) => {
                     let position = Some((e.line(), e.column()));
@@ -495,26 +507,26 @@ impl Context<'_> {
     }
 
     /// Reads the kind of one document (or list item), then the object itself.
-    fn add_document<D: Document>(&mut self, doc: &D, origin: Origin) {
-        // This first pass reads only `apiVersion` and `kind` but parses the whole document, so
-        // any failure that is not about those two fields is a syntax error or a parser limit.
+    fn add_document(&mut self, doc: &Doc<'_>, origin: Origin) {
+        if !doc.value.is_object() {
+            let found = match doc.value {
+                serde_json::Value::Array(_) => "a list",
+                serde_json::Value::String(_) => "a string",
+                serde_json::Value::Number(_) => "a number",
+                serde_json::Value::Bool(_) => "a boolean",
+                _ => "null",
+            };
+            let kind = LoadErrorKind::NotAnObject(format!(
+                "not a Kubernetes object: expected a mapping with apiVersion and kind, found {found}"
+            ));
+            self.push_error(origin, None, None, kind);
+            return;
+        }
         let meta = match doc.parse::<TypeMeta>() {
             Ok(meta) => meta,
             Err(f) => {
-                let (field, kind) = match f.path.as_deref() {
-                    Some(p @ ("kind" | "apiVersion")) => {
-                        (Some(p.to_owned()), LoadErrorKind::Field(f.message))
-                    }
-                    _ if f.root_not_a_mapping => (
-                        None,
-                        LoadErrorKind::NotAnObject(format!(
-                            "not a Kubernetes object: {}",
-                            f.message
-                        )),
-                    ),
-                    _ => (None, LoadErrorKind::Syntax(f.message)),
-                };
-                self.push_error(origin, field, f.position, kind);
+                let kind = LoadErrorKind::Field(f.message);
+                self.push_error(origin, Some(f.path), f.position, kind);
                 return;
             }
         };
@@ -528,7 +540,7 @@ impl Context<'_> {
         let ns = &self.options.default_namespace;
         match kind {
             Kind::Ingress => {
-                if let Some(mut obj) = self.typed::<Ingress, D>(doc, &origin) {
+                if let Some(mut obj) = self.typed::<Ingress>(doc, &origin) {
                     obj.metadata.namespace.get_or_insert_with(|| ns.clone());
                     self.out.ingresses.push(Loaded {
                         object: obj,
@@ -537,7 +549,7 @@ impl Context<'_> {
                 }
             }
             Kind::IngressClass => {
-                if let Some(obj) = self.typed::<IngressClass, D>(doc, &origin) {
+                if let Some(obj) = self.typed::<IngressClass>(doc, &origin) {
                     self.out.ingress_classes.push(Loaded {
                         object: obj,
                         origin,
@@ -545,7 +557,7 @@ impl Context<'_> {
                 }
             }
             Kind::Service => {
-                if let Some(mut obj) = self.typed::<Service, D>(doc, &origin) {
+                if let Some(mut obj) = self.typed::<Service>(doc, &origin) {
                     obj.metadata.namespace.get_or_insert_with(|| ns.clone());
                     self.out.services.push(Loaded {
                         object: obj,
@@ -554,7 +566,7 @@ impl Context<'_> {
                 }
             }
             Kind::EndpointSlice => {
-                if let Some(mut obj) = self.typed::<EndpointSlice, D>(doc, &origin) {
+                if let Some(mut obj) = self.typed::<EndpointSlice>(doc, &origin) {
                     obj.metadata.namespace.get_or_insert_with(|| ns.clone());
                     self.out.endpoint_slices.push(Loaded {
                         object: obj,
@@ -571,11 +583,17 @@ impl Context<'_> {
                 );
             }
             Kind::List => {
-                if let Some(list) = self.typed::<ListItems, D>(doc, &origin) {
+                if let Some(list) = self.typed::<ListItems>(doc, &origin) {
                     for (i, item) in list.items.iter().enumerate() {
                         let mut item_origin = origin.clone();
                         item_origin.item = Some(i);
-                        self.add_document(&JsonDoc(item), item_origin);
+                        self.add_document(
+                            &Doc {
+                                value: item,
+                                yaml: None,
+                            },
+                            item_origin,
+                        );
                     }
                 }
             }
@@ -583,11 +601,11 @@ impl Context<'_> {
         }
     }
 
-    fn typed<T: DeserializeOwned, D: Document>(&mut self, doc: &D, origin: &Origin) -> Option<T> {
+    fn typed<T: DeserializeOwned>(&mut self, doc: &Doc<'_>, origin: &Origin) -> Option<T> {
         match doc.parse::<T>() {
             Ok(v) => Some(v),
             Err(f) => {
-                let field = f.path.filter(|p| p != ".");
+                let field = Some(f.path).filter(|p| p != ".");
                 self.push_error(
                     origin.clone(),
                     field,
