@@ -1,0 +1,95 @@
+//! [`Builder`]: collects Ingresses and a [`Config`], then compiles them into a
+//! [`RouteTable`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use ingress_model::Ingress;
+
+use crate::compile::{Mapper, compile};
+use crate::config::Config;
+use crate::error::{Diagnostic, DiagnosticKind, Skipped};
+use crate::hash::FastHash;
+use crate::key::IngressKey;
+use crate::table::{Built, RouteTable, sort_diagnostics};
+
+/// Builds a [`RouteTable`]; see [`RouteTable::builder`] and [`RouteTable::builder_with`].
+///
+/// Building never fails: each invalid rule or Ingress is skipped and reported in
+/// [`Built::diagnostics`]. An Ingress added twice (same `namespace/name`) counts once, as the
+/// last one added.
+pub struct Builder<'a, B> {
+    config: Config,
+    mapper: Arc<Mapper<B>>,
+    ingresses: Vec<&'a Ingress>,
+}
+
+// === impl Builder ===
+
+impl<'a, B> Builder<'a, B> {
+    pub(crate) fn new(mapper: Arc<Mapper<B>>) -> Self {
+        Builder {
+            config: Config::default(),
+            mapper,
+            ingresses: Vec::new(),
+        }
+    }
+
+    /// Sets the configuration (default: [`Config::default`]).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Adds one Ingress.
+    pub fn add(mut self, ingress: &'a Ingress) -> Self {
+        self.ingresses.push(ingress);
+        self
+    }
+
+    /// Adds Ingresses.
+    pub fn add_all<I>(mut self, ingresses: I) -> Self
+    where
+        I: IntoIterator<Item = &'a Ingress>,
+    {
+        self.ingresses.extend(ingresses);
+        self
+    }
+
+    /// Compiles the table.
+    pub fn build(self) -> Built<B> {
+        let mut diagnostics = Vec::new();
+        // Later objects replace earlier ones with the same key, as an apply would.
+        let mut last: HashMap<IngressKey, usize, FastHash> = HashMap::default();
+        for (i, ingress) in self.ingresses.iter().enumerate() {
+            if let Some(_earlier) = last.insert(IngressKey::of(ingress), i) {
+                diagnostics.push(Diagnostic {
+                    source: IngressKey::of(ingress),
+                    field: String::new(),
+                    skipped: Skipped::Ingress,
+                    kind: DiagnosticKind::Replaced,
+                });
+            }
+        }
+        let mut keep: Vec<usize> = last.into_values().collect();
+        keep.sort_unstable();
+        let compiled: Vec<_> = keep
+            .into_iter()
+            .map(|i| compile(self.ingresses[i], &self.config, &*self.mapper))
+            .collect();
+        let table = RouteTable::assemble(Arc::new(self.config), self.mapper, compiled);
+        diagnostics.extend(table.diagnostics());
+        sort_diagnostics(&mut diagnostics);
+        Built { table, diagnostics }
+    }
+}
+
+impl<B> fmt::Debug for Builder<'_, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("config", &self.config)
+            .field("ingresses", &self.ingresses.len())
+            .finish_non_exhaustive()
+    }
+}

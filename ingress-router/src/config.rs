@@ -1,0 +1,130 @@
+//! [`Config`]: the semantic choices the Ingress API leaves to the controller, as data.
+
+use ingress_model::validation::ValidationOptions;
+
+use crate::class::ClassFilter;
+use crate::normalize::PathNormalization;
+use crate::path::MatchKind;
+
+/// What `pathType: ImplementationSpecific` means (semantics C5: "matching is up to the
+/// IngressClass").
+///
+/// Under every setting an empty path reads as `/`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImplementationSpecific {
+    /// Like `Prefix` (element-wise): the default (our call, DESIGN.md rule 2), and what
+    /// ingress-nginx does outside regex mode.
+    #[default]
+    Prefix,
+    /// Like `Exact`.
+    Exact,
+    /// A plain string prefix: `/foo` matches `/foobar` (Traefik, Contour without regex chars).
+    StringPrefix,
+    /// An ingress-nginx style regular expression: case-insensitive, anchored at the start only.
+    /// Ranked with the non-Exact paths by the length of the pattern as written. Only on this
+    /// host's paths of this type: unlike ingress-nginx, it does not turn the other paths of the
+    /// host into regexes. Needs the `regex` feature.
+    #[cfg(feature = "regex")]
+    Regex,
+}
+
+impl ImplementationSpecific {
+    pub(crate) fn kind(self) -> MatchKind {
+        match self {
+            ImplementationSpecific::Prefix => MatchKind::Prefix,
+            ImplementationSpecific::Exact => MatchKind::Exact,
+            ImplementationSpecific::StringPrefix => MatchKind::StringPrefix,
+            #[cfg(feature = "regex")]
+            ImplementationSpecific::Regex => MatchKind::Regex,
+        }
+    }
+}
+
+/// Which `spec.defaultBackend` answers a request that no path matched (DESIGN.md rule 5,
+/// semantics D3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DefaultBackendPolicy {
+    /// The default. A host group was selected: the oldest Ingress contributing a rule to it
+    /// that has a `defaultBackend`. No host group selected: the oldest Ingress without rules
+    /// that has one, else the oldest Ingress with one. Else not found.
+    #[default]
+    SpecPerIngress,
+    /// Never: every unmatched request is not found (for a caller with its own fallback).
+    Ignore,
+}
+
+/// Everything that shapes a table besides the Ingresses. Profiles are values of this struct,
+/// not forks of the matcher (DESIGN.md).
+///
+/// # Examples
+///
+/// ```
+/// use ingress_router::{ClassFilter, Config, ImplementationSpecific, PathNormalization};
+///
+/// let config = Config::default()
+///     .implementation_specific(ImplementationSpecific::StringPrefix)
+///     .path_normalization(PathNormalization::NginxLike)
+///     .classes(ClassFilter::classes(["nginx"]).accept_classless(true));
+/// assert_eq!(config.implementation_specific, ImplementationSpecific::StringPrefix);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// What `ImplementationSpecific` means; default [`ImplementationSpecific::Prefix`].
+    pub implementation_specific: ImplementationSpecific,
+    /// Which default backend answers unmatched requests.
+    pub default_backend: DefaultBackendPolicy,
+    /// How request paths are normalised; default [`PathNormalization::RemoveDotSegments`].
+    pub path_normalization: PathNormalization,
+    /// Which Ingresses are served; default: all.
+    pub classes: ClassFilter,
+    /// Options of the validation run on every Ingress while building.
+    pub validation: ValidationOptions,
+}
+
+// === impl Config ===
+
+impl Config {
+    /// Sets [`Config::implementation_specific`].
+    pub fn implementation_specific(mut self, value: ImplementationSpecific) -> Self {
+        self.implementation_specific = value;
+        self
+    }
+
+    /// Sets [`Config::default_backend`].
+    pub fn default_backend(mut self, value: DefaultBackendPolicy) -> Self {
+        self.default_backend = value;
+        self
+    }
+
+    /// Sets [`Config::path_normalization`].
+    pub fn path_normalization(mut self, value: PathNormalization) -> Self {
+        self.path_normalization = value;
+        self
+    }
+
+    /// Sets [`Config::classes`].
+    pub fn classes(mut self, value: ClassFilter) -> Self {
+        self.classes = value;
+        self
+    }
+
+    /// Sets [`Config::validation`].
+    pub fn validation(mut self, value: ValidationOptions) -> Self {
+        self.validation = value;
+        self
+    }
+
+    /// The [`MatchKind`] a `pathType` resolves to; `None` for a missing or unknown type.
+    pub(crate) fn kind_of(&self, path_type: &ingress_model::PathType) -> Option<MatchKind> {
+        use ingress_model::PathType;
+        match path_type {
+            PathType::Exact => Some(MatchKind::Exact),
+            PathType::Prefix => Some(MatchKind::Prefix),
+            PathType::ImplementationSpecific => Some(self.implementation_specific.kind()),
+            PathType::Unknown(_) => None,
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! What building reports instead of failing: [`Diagnostic`], and the error types of the
+//! standalone constructors ([`InvalidPath`]).
+//!
+//! Building never fails as a whole (DESIGN.md rule 8): each invalid rule or object is skipped and
+//! reported with its Ingress, its field path and the reason, in the API server's words where
+//! the reason is a validation error.
+
+use std::fmt;
+
+use ingress_model::PathType;
+use ingress_model::validation::FieldError;
+
+use crate::key::IngressKey;
+
+/// A path that cannot be turned into a [`PathPattern`](crate::PathPattern).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidPath {
+    /// A non-empty path that does not start with `/` (validation: "must be an absolute path").
+    #[error("{0:?}: must be an absolute path")]
+    NotAbsolute(String),
+    /// A regex `ImplementationSpecific` path that does not compile.
+    #[error("{path:?}: not a valid regular expression: {reason}")]
+    Regex {
+        /// The path as written.
+        path: String,
+        /// Why it does not compile.
+        reason: String,
+    },
+}
+
+/// How much a [`Diagnostic`] matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Context: e.g. an Ingress of another class was left out on purpose.
+    Info,
+    /// The table is built as asked, but probably not as meant (shadowed or duplicate paths,
+    /// hosts shared by namespaces, validation warnings).
+    Warning,
+    /// Part of an Ingress was skipped.
+    Error,
+}
+
+/// Which part of an Ingress a [`Diagnostic`] left out of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Skipped {
+    /// Nothing: the diagnostic is a warning about something that is in the table.
+    Nothing,
+    /// The whole Ingress.
+    Ingress,
+    /// One rule (`spec.rules[i]`) with all its paths.
+    Rule,
+    /// One path (`spec.rules[i].http.paths[j]`).
+    Path,
+    /// `spec.defaultBackend`.
+    DefaultBackend,
+    /// One TLS entry (`spec.tls[i]`).
+    Tls,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Skipped::Nothing => "nothing skipped",
+            Skipped::Ingress => "ingress skipped",
+            Skipped::Rule => "rule skipped",
+            Skipped::Path => "path skipped",
+            Skipped::DefaultBackend => "default backend skipped",
+            Skipped::Tls => "tls entry skipped",
+        })
+    }
+}
+
+/// Where a path rule comes from: its Ingress and its indices.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleOrigin {
+    /// The Ingress.
+    pub source: IngressKey,
+    /// Index in `spec.rules`.
+    pub rule_index: usize,
+    /// Index in `spec.rules[rule_index].http.paths`.
+    pub path_index: usize,
+}
+
+impl fmt::Display for RuleOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} spec.rules[{}].http.paths[{}]",
+            self.source, self.rule_index, self.path_index
+        )
+    }
+}
+
+/// What a [`Diagnostic`] is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DiagnosticKind {
+    /// The API server would reject this field; the message is validation's, word for word.
+    Invalid(FieldError),
+    /// The API server would accept the object and say this.
+    ValidationWarning(String),
+    /// The Ingress is not for this table's classes (semantics section f).
+    NotServed(String),
+    /// The same `namespace/name` was added again; the later object replaced the earlier one.
+    Replaced,
+    /// The backend mapper of a [`Builder`](crate::Builder) declined this backend.
+    UnsupportedBackend(String),
+    /// A path the API server accepts but this table cannot match (e.g. an `ImplementationSpecific`
+    /// regex that does not compile).
+    InvalidPattern(InvalidPath),
+    /// Same host, path and pathType as a rule that takes precedence (older Ingress, or same age
+    /// and lower `namespace/name`, or earlier in the list): this path never matches.
+    DuplicatePath {
+        /// The rule host (`None`: no host).
+        host: Option<String>,
+        /// The path as written.
+        path: String,
+        /// The pathType as written.
+        path_type: PathType,
+        /// The rule that wins.
+        winner: RuleOrigin,
+    },
+    /// A path that matches exactly the requests a higher-ranked path matches, so it never wins
+    /// (e.g. Prefix `/foo` next to Prefix `/foo/`, whose longer path takes precedence).
+    UnreachablePath {
+        /// The rule host (`None`: no host).
+        host: Option<String>,
+        /// The path as written.
+        path: String,
+        /// The pathType as written.
+        path_type: PathType,
+        /// The rule that always wins instead.
+        winner: RuleOrigin,
+    },
+    /// Rules of Ingresses in several namespaces share this host (their paths are merged, and any
+    /// namespace can take paths of the others).
+    HostInSeveralNamespaces {
+        /// The rule host.
+        host: String,
+        /// Every namespace with a rule for the host, sorted.
+        namespaces: Vec<String>,
+        /// The oldest Ingress with a rule for the host.
+        first: IngressKey,
+    },
+}
+
+impl fmt::Display for DiagnosticKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // The field is the diagnostic's own; the rest is the API server's text.
+            DiagnosticKind::Invalid(e) => {
+                f.write_str(e.error_type.as_str())?;
+                if let Some(v) = &e.bad_value {
+                    write!(f, ": {v}")?;
+                }
+                if !e.detail.is_empty() {
+                    write!(f, ": {}", e.detail)?;
+                }
+                Ok(())
+            }
+            DiagnosticKind::ValidationWarning(w) => write!(f, "warning: {w}"),
+            DiagnosticKind::NotServed(why) => write!(f, "not served: {why}"),
+            DiagnosticKind::Replaced => {
+                f.write_str("added more than once; the last one replaces the earlier ones")
+            }
+            DiagnosticKind::UnsupportedBackend(why) => write!(f, "backend not supported: {why}"),
+            DiagnosticKind::InvalidPattern(e) => write!(f, "{e}"),
+            DiagnosticKind::DuplicatePath {
+                host,
+                path,
+                path_type,
+                winner,
+            } => write!(
+                f,
+                "host {:?} path {path:?} pathType {path_type} is also defined by {winner}, \
+                 which takes precedence: this path never matches",
+                host.as_deref().unwrap_or("")
+            ),
+            DiagnosticKind::UnreachablePath {
+                host,
+                path,
+                path_type,
+                winner,
+            } => write!(
+                f,
+                "host {:?} path {path:?} pathType {path_type} matches the same requests as \
+                 {winner}, which takes precedence: this path never matches",
+                host.as_deref().unwrap_or("")
+            ),
+            DiagnosticKind::HostInSeveralNamespaces {
+                host,
+                namespaces,
+                first,
+            } => write!(
+                f,
+                "host {host:?} has rules in several namespaces ({}); the oldest is {first}",
+                namespaces.join(", ")
+            ),
+        }
+    }
+}
+
+/// One thing building noticed: which Ingress, which field, what, and what was skipped.
+///
+/// # Examples
+///
+/// ```
+/// use ingress_router::{RouteTable, Severity, Skipped};
+/// use ingress_model::Ingress;
+///
+/// let ingress: Ingress = serde_json::from_str(r#"{
+///   "metadata": {"name": "web", "namespace": "default"},
+///   "spec": {"rules": [{"http": {"paths": [
+///     {"path": "/a", "backend": {"service": {"name": "a", "port": {"number": 80}}}}]}}]}
+/// }"#)?;
+/// let built = RouteTable::builder().add(&ingress).build();
+/// let d = &built.diagnostics[0];
+/// assert_eq!(d.source.to_string(), "default/web");
+/// assert_eq!(d.field, "spec.rules[0].http.paths[0].pathType");
+/// assert_eq!(d.skipped, Skipped::Path);
+/// assert_eq!(d.severity(), Severity::Error);
+/// assert_eq!(
+///     d.to_string(),
+///     "default/web: spec.rules[0].http.paths[0].pathType: Required value: \
+///      pathType must be specified (path skipped)"
+/// );
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The Ingress it is about.
+    pub source: IngressKey,
+    /// The field path in the API server's form (`spec.rules[0].http.paths[1].path`); `""` for
+    /// the object as a whole.
+    pub field: String,
+    /// What was left out of the table because of it.
+    pub skipped: Skipped,
+    /// What happened.
+    pub kind: DiagnosticKind,
+}
+
+// === impl Diagnostic ===
+
+impl Diagnostic {
+    /// How much it matters: [`Severity::Error`] when something was skipped because it is
+    /// invalid or unsupported, [`Severity::Info`] for Ingresses of other classes,
+    /// [`Severity::Warning`] otherwise.
+    pub fn severity(&self) -> Severity {
+        match (&self.kind, self.skipped) {
+            (DiagnosticKind::NotServed(_), _) => Severity::Info,
+            (_, Skipped::Nothing) => Severity::Warning,
+            (DiagnosticKind::Replaced, _) => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.source)?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        write!(f, "{}", self.kind)?;
+        if self.skipped != Skipped::Nothing {
+            write!(f, " ({})", self.skipped)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,322 @@
+//! Input screening shared by the table and the reference matcher: class filtering, validation
+//! (`ingress_model::validation`) and the few checks the matcher itself relies on, turned into
+//! "what is left to route" plus diagnostics.
+//!
+//! Sharing this keeps the two matchers' inputs identical, so that the property tests compare
+//! matching and precedence, which is where they differ.
+
+use ingress_model::validation::{ErrorType, FieldError, validate_ingress};
+use ingress_model::{HttpIngressPath, Ingress, IngressBackend, PathType};
+
+use crate::config::Config;
+use crate::error::{Diagnostic, DiagnosticKind, Skipped};
+use crate::host::{HostPattern, MAX_HOST_LEN};
+use crate::key::IngressKey;
+use crate::path::PathPattern;
+
+/// One Ingress, screened.
+pub(crate) struct Screened<'a> {
+    pub(crate) key: IngressKey,
+    /// `creationTimestamp` in Unix seconds; `None` (missing or unparseable) sorts first.
+    pub(crate) created: Option<i64>,
+    /// `false`: another class's Ingress, or invalid as a whole; nothing below is set then.
+    pub(crate) served: bool,
+    pub(crate) rules: Vec<ScreenedRule<'a>>,
+    pub(crate) default_backend: Option<&'a IngressBackend>,
+    pub(crate) tls: Vec<ScreenedTls<'a>>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+/// A rule whose host is usable; its paths are the usable ones (possibly none).
+pub(crate) struct ScreenedRule<'a> {
+    pub(crate) index: usize,
+    pub(crate) host: HostPattern,
+    pub(crate) paths: Vec<ScreenedPath<'a>>,
+}
+
+pub(crate) struct ScreenedPath<'a> {
+    pub(crate) index: usize,
+    pub(crate) path: &'a HttpIngressPath,
+    pub(crate) path_type: &'a PathType,
+    pub(crate) pattern: PathPattern,
+}
+
+pub(crate) struct ScreenedTls<'a> {
+    pub(crate) index: usize,
+    /// `(index in hosts, host lower-cased)`.
+    pub(crate) hosts: Vec<(usize, String)>,
+    /// `None` or empty: the controller's default certificate.
+    pub(crate) secret_name: Option<&'a str>,
+}
+
+/// Which part of the object a validation error's field path points into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    Ingress,
+    Rule(usize),
+    Path(usize, usize),
+    DefaultBackend,
+    Tls(usize),
+}
+
+impl Scope {
+    fn of(field: &str) -> Scope {
+        if let Some(rest) = field.strip_prefix("spec.rules[") {
+            if let Some((i, rest)) = index_then(rest) {
+                if let Some(rest) = rest.strip_prefix(".http.paths[") {
+                    if let Some((j, _)) = index_then(rest) {
+                        return Scope::Path(i, j);
+                    }
+                }
+                return Scope::Rule(i);
+            }
+        } else if field == "spec.defaultBackend" || field.starts_with("spec.defaultBackend.") {
+            return Scope::DefaultBackend;
+        } else if let Some(rest) = field.strip_prefix("spec.tls[") {
+            if let Some((i, _)) = index_then(rest) {
+                return Scope::Tls(i);
+            }
+        }
+        Scope::Ingress
+    }
+
+    fn skipped(self) -> Skipped {
+        match self {
+            Scope::Ingress => Skipped::Ingress,
+            Scope::Rule(_) => Skipped::Rule,
+            Scope::Path(..) => Skipped::Path,
+            Scope::DefaultBackend => Skipped::DefaultBackend,
+            Scope::Tls(_) => Skipped::Tls,
+        }
+    }
+}
+
+/// `"12]rest"` -> `(12, "rest")`.
+fn index_then(s: &str) -> Option<(usize, &str)> {
+    let end = s.find(']')?;
+    Some((s[..end].parse().ok()?, &s[end + 1..]))
+}
+
+fn quoted(s: &str) -> Option<String> {
+    Some(format!("{s:?}"))
+}
+
+/// Screens one Ingress: class filter, validation, and the matcher's own checks.
+pub(crate) fn screen<'a>(ingress: &'a Ingress, config: &Config) -> Screened<'a> {
+    let key = IngressKey::of(ingress);
+    let created = ingress
+        .metadata
+        .creation_timestamp
+        .as_ref()
+        .and_then(|t| t.unix_seconds());
+    let mut out = Screened {
+        key,
+        created,
+        served: false,
+        rules: Vec::new(),
+        default_backend: None,
+        tls: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    if let Err(why) = config.classes.serves(ingress) {
+        out.diagnostics.push(Diagnostic {
+            source: out.key.clone(),
+            field: String::new(),
+            skipped: Skipped::Ingress,
+            kind: DiagnosticKind::NotServed(why),
+        });
+        return out;
+    }
+
+    let validation = validate_ingress(ingress, &config.validation);
+    let errors: Vec<(Scope, FieldError)> = validation
+        .errors
+        .into_iter()
+        .map(|e| (Scope::of(&e.field), e))
+        .collect();
+    for (scope, e) in &errors {
+        out.diagnostics.push(Diagnostic {
+            source: out.key.clone(),
+            field: e.field.clone(),
+            skipped: scope.skipped(),
+            kind: DiagnosticKind::Invalid(e.clone()),
+        });
+    }
+    for w in validation.warnings {
+        out.diagnostics.push(Diagnostic {
+            source: out.key.clone(),
+            field: String::new(),
+            skipped: Skipped::Nothing,
+            kind: DiagnosticKind::ValidationWarning(w),
+        });
+    }
+    if errors.iter().any(|(s, _)| *s == Scope::Ingress) {
+        return out;
+    }
+    out.served = true;
+    let has = |scope: Scope| errors.iter().any(|(s, _)| *s == scope);
+
+    if !has(Scope::DefaultBackend) {
+        out.default_backend = ingress.spec.default_backend.as_ref();
+    }
+
+    for (i, rule) in ingress.spec.rules.iter().enumerate() {
+        if has(Scope::Rule(i)) {
+            continue;
+        }
+        let host = rule.host();
+        if let Some(h) = host.filter(|h| h.len() > MAX_HOST_LEN) {
+            // Validation says the same (DNS-1123 subdomain length); checked here too because the
+            // hot path's case handling uses a buffer of this size.
+            out.invalid(
+                format!("spec.rules[{i}].host"),
+                ErrorType::Invalid,
+                quoted(h),
+                "must be no more than 253 characters",
+                Skipped::Rule,
+            );
+            continue;
+        }
+        let mut screened = ScreenedRule {
+            index: i,
+            host: HostPattern::from_rule(host),
+            paths: Vec::new(),
+        };
+        let paths = rule.http.as_ref().map_or(&[][..], |h| &h.paths[..]);
+        for (j, path) in paths.iter().enumerate() {
+            if has(Scope::Path(i, j)) {
+                continue;
+            }
+            if let Some(p) = out.screen_path(config, i, j, path) {
+                screened.paths.push(p);
+            }
+        }
+        out.rules.push(screened);
+    }
+
+    for (i, tls) in ingress.spec.tls.iter().enumerate() {
+        if has(Scope::Tls(i)) {
+            continue;
+        }
+        out.tls.push(ScreenedTls {
+            index: i,
+            hosts: tls
+                .hosts
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.len() <= MAX_HOST_LEN)
+                .map(|(j, h)| (j, h.to_ascii_lowercase()))
+                .collect(),
+            secret_name: tls.secret_name.as_deref().filter(|s| !s.is_empty()),
+        });
+    }
+    out
+}
+
+impl<'a> Screened<'a> {
+    fn invalid(
+        &mut self,
+        field: String,
+        error_type: ErrorType,
+        bad_value: Option<String>,
+        detail: &str,
+        skipped: Skipped,
+    ) {
+        self.diagnostics.push(Diagnostic {
+            source: self.key.clone(),
+            field: field.clone(),
+            skipped,
+            kind: DiagnosticKind::Invalid(FieldError {
+                field,
+                error_type,
+                bad_value,
+                detail: detail.to_owned(),
+            }),
+        });
+    }
+
+    /// The checks matching relies on, in validation's words, for paths validation let through.
+    fn screen_path(
+        &mut self,
+        config: &Config,
+        i: usize,
+        j: usize,
+        path: &'a HttpIngressPath,
+    ) -> Option<ScreenedPath<'a>> {
+        let field = format!("spec.rules[{i}].http.paths[{j}]");
+        let Some(path_type) = path.path_type.as_ref() else {
+            self.invalid(
+                format!("{field}.pathType"),
+                ErrorType::Required,
+                None,
+                "pathType must be specified",
+                Skipped::Path,
+            );
+            return None;
+        };
+        let Some(kind) = config.kind_of(path_type) else {
+            self.invalid(
+                format!("{field}.pathType"),
+                ErrorType::NotSupported,
+                quoted(path_type.as_str()),
+                r#"supported values: "Exact", "ImplementationSpecific", "Prefix""#,
+                Skipped::Path,
+            );
+            return None;
+        };
+        let p = path.path();
+        let absolute =
+            p.starts_with('/') || (p.is_empty() && *path_type == PathType::ImplementationSpecific);
+        if !absolute {
+            self.invalid(
+                format!("{field}.path"),
+                ErrorType::Invalid,
+                quoted(p),
+                "must be an absolute path",
+                Skipped::Path,
+            );
+            return None;
+        }
+        match PathPattern::new(p, kind) {
+            Ok(pattern) => Some(ScreenedPath {
+                index: j,
+                path,
+                path_type,
+                pattern,
+            }),
+            Err(e) => {
+                self.diagnostics.push(Diagnostic {
+                    source: self.key.clone(),
+                    field: format!("{field}.path"),
+                    skipped: Skipped::Path,
+                    kind: DiagnosticKind::InvalidPattern(e),
+                });
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes() {
+        assert_eq!(Scope::of("spec.rules[3].host"), Scope::Rule(3));
+        assert_eq!(Scope::of("spec.rules[3].http.paths"), Scope::Rule(3));
+        assert_eq!(
+            Scope::of("spec.rules[3].http.paths[12].backend.service.name"),
+            Scope::Path(3, 12)
+        );
+        assert_eq!(Scope::of("spec.defaultBackend"), Scope::DefaultBackend);
+        assert_eq!(
+            Scope::of("spec.defaultBackend.service.port"),
+            Scope::DefaultBackend
+        );
+        assert_eq!(Scope::of("spec.tls[1].hosts[0]"), Scope::Tls(1));
+        assert_eq!(Scope::of("spec"), Scope::Ingress);
+        assert_eq!(Scope::of("metadata.name"), Scope::Ingress);
+        assert_eq!(Scope::of("spec.ingressClassName"), Scope::Ingress);
+    }
+}

@@ -1,0 +1,516 @@
+//! [`RouteTable`]: the immutable routing table and its lookups.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use ingress_model::{Ingress, IngressBackend};
+
+use crate::builder::Builder;
+use crate::compile::{Compiled, IngressEntry, Mapper, compile};
+use crate::config::{Config, DefaultBackendPolicy};
+use crate::error::Diagnostic;
+use crate::explain::{Explanation, HostSelection};
+use crate::group::{Contributor, HostGroup};
+use crate::hash::FastHash;
+use crate::host::{HostPattern, MAX_HOST_LEN, ascii_lowercase, wildcard_suffix};
+use crate::key::IngressKey;
+use crate::matched::{Decision, Match};
+use crate::normalize::STACK_PATH_LEN;
+use crate::precedence;
+use crate::request::RequestView;
+use crate::tls::{Certificate, TlsEntry, TlsIndex};
+
+type GroupMap<B> = HashMap<Arc<str>, Arc<HostGroup<B>>, FastHash>;
+
+/// A compiled set of Ingresses: immutable, `Send + Sync` when `B` is, cheap to share behind an
+/// `Arc`.
+///
+/// Build one with [`RouteTable::builder`] (payload: the [`IngressBackend`] as written) or
+/// [`RouteTable::builder_with`] (any payload), look requests up with [`RouteTable::find`], and
+/// make a changed copy with [`RouteTable::with_ingress`] / [`RouteTable::without_ingress`],
+/// which rebuild only the host groups the Ingress touches and share the rest.
+///
+/// See the [crate documentation](crate) for the matching rules.
+pub struct RouteTable<B> {
+    pub(crate) config: Arc<Config>,
+    pub(crate) mapper: Arc<Mapper<B>>,
+    pub(crate) exact: GroupMap<B>,
+    /// Keyed by the suffix after `*.`.
+    pub(crate) wildcard: GroupMap<B>,
+    pub(crate) any: Option<Arc<HostGroup<B>>>,
+    /// Answers when no host group is selected (DESIGN.md rule 5, second half).
+    pub(crate) catch_all: Option<Arc<IngressEntry<B>>>,
+    pub(crate) tls: TlsIndex,
+    pub(crate) ingresses: HashMap<IngressKey, Arc<IngressEntry<B>>, FastHash>,
+}
+
+/// A table and what building it reported.
+#[derive(Debug)]
+pub struct Built<B> {
+    /// The table; always usable, whatever the diagnostics say.
+    pub table: RouteTable<B>,
+    /// Everything skipped or suspicious, grouped by Ingress (in `namespace/name` order).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Sizes of a table, for logs and metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Ingresses given (served or not).
+    pub ingresses: usize,
+    /// Host groups (exact hosts, wildcard hosts, and the no-host group).
+    pub host_groups: usize,
+    /// Paths in the table.
+    pub paths: usize,
+    /// Paths matched by a linear scan instead of the index (string-prefix and regex
+    /// `ImplementationSpecific`).
+    pub unindexed_paths: usize,
+}
+
+// === impl RouteTable ===
+
+impl RouteTable<IngressBackend> {
+    /// A builder for a table whose payload is each path's `IngressBackend`, exactly as written
+    /// in the Ingress (what a CLI or a linter wants).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ingress_router::{RequestView, RouteTable};
+    /// # use ingress_model::Ingress;
+    /// # let ingress: Ingress = serde_json::from_str(r#"{
+    /// #   "metadata": {"name": "web", "namespace": "default"},
+    /// #   "spec": {"rules": [{"http": {"paths": [
+    /// #     {"path": "/", "pathType": "Prefix",
+    /// #      "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}
+    /// # }"#)?;
+    /// let built = RouteTable::builder().add(&ingress).build();
+    /// assert!(built.diagnostics.is_empty());
+    /// let backend = built.table.find(&RequestView::new("any.host", "/x")).backend();
+    /// assert_eq!(backend.unwrap().service.as_ref().unwrap().name, "web");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn builder<'a>() -> Builder<'a, IngressBackend> {
+        Builder::new(Arc::new(|_: &Ingress, b: &IngressBackend| Ok(b.clone())))
+    }
+}
+
+impl<B> RouteTable<B> {
+    /// A builder for a table of any payload: `map` turns each backend (with its Ingress, for
+    /// the namespace and annotations) into the payload, or declines it with a reason, which
+    /// skips that path (or default backend) with a diagnostic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ingress_router::{RequestView, RouteTable};
+    /// # use ingress_model::Ingress;
+    /// # let ingress: Ingress = serde_json::from_str(r#"{
+    /// #   "metadata": {"name": "web", "namespace": "shop"},
+    /// #   "spec": {"rules": [{"http": {"paths": [
+    /// #     {"path": "/", "pathType": "Prefix",
+    /// #      "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}
+    /// # }"#)?;
+    /// // The payload a proxy wants: "service.namespace:port" upstream names.
+    /// let table = RouteTable::builder_with(|ing, backend| {
+    ///     let svc = backend.service.as_ref().ok_or("only Service backends")?;
+    ///     let port = svc.port.as_ref().and_then(|p| p.number).ok_or("named ports need endpoints")?;
+    ///     Ok(format!("{}.{}:{}", svc.name, ing.metadata.namespace(), port))
+    /// })
+    /// .add(&ingress)
+    /// .build()
+    /// .table;
+    /// let upstream = table.find(&RequestView::new("x", "/")).backend().cloned();
+    /// assert_eq!(upstream.as_deref(), Some("web.shop:80"));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn builder_with<'a, F, E>(map: F) -> Builder<'a, B>
+    where
+        F: Fn(&Ingress, &IngressBackend) -> Result<B, E> + Send + Sync + 'static,
+        E: Into<String>,
+    {
+        Builder::new(Arc::new(move |i: &Ingress, b: &IngressBackend| {
+            map(i, b).map_err(Into::into)
+        }))
+    }
+
+    pub(crate) fn assemble(
+        config: Arc<Config>,
+        mapper: Arc<Mapper<B>>,
+        compiled: Vec<Compiled<B>>,
+    ) -> Self {
+        let mut groups: HashMap<HostPattern, (Vec<_>, Vec<Contributor<B>>), FastHash> =
+            HashMap::default();
+        let mut tls: Vec<TlsEntry> = Vec::new();
+        let mut ingresses = HashMap::default();
+        for c in compiled {
+            for contribution in c.contributions {
+                let (routes, contributors) = groups.entry(contribution.host).or_default();
+                routes.extend(contribution.routes);
+                contributors.push(Contributor {
+                    entry: c.entry.clone(),
+                    first_rule: contribution.first_rule,
+                });
+            }
+            tls.extend(c.tls);
+            ingresses.insert(c.entry.key.clone(), c.entry);
+        }
+        let mut table = RouteTable {
+            config,
+            mapper,
+            exact: HashMap::default(),
+            wildcard: HashMap::default(),
+            any: None,
+            catch_all: None,
+            tls: TlsIndex::build(tls),
+            ingresses,
+        };
+        for (pattern, (routes, contributors)) in groups {
+            let group = HostGroup::build(pattern.clone(), routes, contributors);
+            table.set_group(&pattern, Some(group));
+        }
+        table.catch_all = table.compute_catch_all();
+        table
+    }
+
+    fn set_group(&mut self, pattern: &HostPattern, group: Option<HostGroup<B>>) {
+        let group = group.map(Arc::new);
+        match pattern {
+            HostPattern::Any => self.any = group,
+            HostPattern::Exact(h) => set(&mut self.exact, h, group),
+            HostPattern::Wildcard(s) => set(&mut self.wildcard, s, group),
+        }
+    }
+
+    fn group(&self, pattern: &HostPattern) -> Option<&HostGroup<B>> {
+        match pattern {
+            HostPattern::Any => self.any.as_deref(),
+            HostPattern::Exact(h) => self.exact.get(h).map(|g| &**g),
+            HostPattern::Wildcard(s) => self.wildcard.get(s).map(|g| &**g),
+        }
+    }
+
+    /// The oldest Ingress without rules that has a default backend, else the oldest with one.
+    fn compute_catch_all(&self) -> Option<Arc<IngressEntry<B>>> {
+        self.ingresses
+            .values()
+            .filter(|e| e.default_backend.is_some())
+            .min_by(|a, b| {
+                // Rule-less first (`false < true`), then oldest.
+                a.has_rules
+                    .cmp(&b.has_rules)
+                    .then_with(|| precedence::older((a.created, &a.key), (b.created, &b.key)))
+            })
+            .cloned()
+    }
+
+    /// Where a request goes. Never allocates, except to normalise a path longer than 4 KiB
+    /// that has dot segments (shorter ones use a stack buffer).
+    ///
+    /// The rules, in order (DESIGN.md, profile `spec`):
+    ///
+    /// 1. Normalise the host (port, one trailing dot, ASCII case) and the path
+    ///    ([`Config::path_normalization`]).
+    /// 2. Select one host group: the exact host, else the single-label wildcard `*.` + rest,
+    ///    else the rules without host. No fall-through to a less specific group.
+    /// 3. In the group, the matching path with the highest precedence wins: Exact first, then
+    ///    the longer path, then the older Ingress, `namespace/name`, list order.
+    /// 4. Nothing matched: the [`DefaultBackendPolicy`].
+    pub fn find<'t>(&'t self, request: &RequestView<'_>) -> Decision<'t, B> {
+        let path = request.path();
+        let normalization = self.config.path_normalization;
+        if !normalization.needs(path) {
+            return self.decide(request.host(), path);
+        }
+        let mut buf = [0u8; STACK_PATH_LEN];
+        match normalization.normalize_into(path, &mut buf) {
+            Some(path) => self.decide(request.host(), path),
+            None => self.decide(request.host(), &normalization.normalize(path)),
+        }
+    }
+
+    /// [`RouteTable::find`] for a host and a path (see [`RequestView::new`]).
+    pub fn find_parts<'t>(&'t self, host: &str, path: &str) -> Decision<'t, B> {
+        self.find(&RequestView::new(host, path))
+    }
+
+    #[inline]
+    fn decide<'t>(&'t self, host: &str, path: &str) -> Decision<'t, B> {
+        let Some(group) = self.select(host).1 else {
+            return self.default_decision(self.catch_all.as_deref());
+        };
+        match group.find(path) {
+            Some(route) => Decision::Route(Match {
+                backend: &route.backend,
+                source: &route.rule.source,
+                rule: &route.rule,
+            }),
+            None => self.default_decision(group.default_backend()),
+        }
+    }
+
+    fn default_decision<'t>(&'t self, entry: Option<&'t IngressEntry<B>>) -> Decision<'t, B> {
+        if self.config.default_backend == DefaultBackendPolicy::Ignore {
+            return Decision::NotFound;
+        }
+        match entry.and_then(|e| Some((e.default_backend.as_ref()?, &e.key))) {
+            Some((backend, source)) => Decision::DefaultBackend { backend, source },
+            None => Decision::NotFound,
+        }
+    }
+
+    /// Host group selection (DESIGN.md rule 1), on a host already stripped of port and dot.
+    #[inline]
+    fn select(&self, host: &str) -> (HostSelection, Option<&HostGroup<B>>) {
+        if !host.is_empty() {
+            let mut buf = [0u8; MAX_HOST_LEN];
+            match ascii_lowercase(host, &mut buf) {
+                Some(h) => {
+                    if let Some(g) = self.exact.get(h) {
+                        return (HostSelection::Exact, Some(g));
+                    }
+                    if let Some(g) = wildcard_suffix(h).and_then(|s| self.wildcard.get(s)) {
+                        return (HostSelection::Wildcard, Some(g));
+                    }
+                }
+                // Longer than any rule host, so only a wildcard's suffix can match.
+                None => {
+                    let mut buf = [0u8; MAX_HOST_LEN];
+                    let g = wildcard_suffix(host)
+                        .and_then(|s| ascii_lowercase(s, &mut buf))
+                        .and_then(|s| self.wildcard.get(s));
+                    if let Some(g) = g {
+                        return (HostSelection::Wildcard, Some(g));
+                    }
+                }
+            }
+        }
+        match self.any.as_deref() {
+            Some(g) => (HostSelection::NoHost, Some(g)),
+            None => (HostSelection::None, None),
+        }
+    }
+
+    /// The decision with its reasons: which host group was selected, every path that matched
+    /// (best first), and the normalised path. Allocates; meant for tools, not the data path.
+    pub fn explain<'t>(&'t self, request: &RequestView<'_>) -> Explanation<'t, B> {
+        let path = self.config.path_normalization.normalize(request.path());
+        let (host_selection, group) = self.select(request.host());
+        let candidates = group
+            .map(|g| {
+                g.candidates(&path)
+                    .into_iter()
+                    .map(|route| Match {
+                        backend: &route.backend,
+                        source: &route.rule.source,
+                        rule: &route.rule,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Explanation {
+            host_selection,
+            host_group: group.and_then(|g| g.pattern.to_rule_host()),
+            path,
+            candidates,
+            decision: self.find(request),
+        }
+    }
+
+    /// The Secret that terminates TLS for an SNI name: an exact `spec.tls[].hosts[]` entry,
+    /// else a `*.` wildcard entry for the name without its first label; ASCII
+    /// case-insensitive, one trailing dot ignored. Among Ingresses listing the name the oldest
+    /// wins (then `namespace/name`, then list order). Independent of routing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ingress_router::RouteTable;
+    /// # use ingress_model::Ingress;
+    /// # let ingress: Ingress = serde_json::from_str(r#"{
+    /// #   "metadata": {"name": "web", "namespace": "shop"},
+    /// #   "spec": {"tls": [{"hosts": ["*.example.com"], "secretName": "wild"},
+    /// #                    {"hosts": ["www.example.com"], "secretName": "www"}],
+    /// #            "defaultBackend": {"service": {"name": "web", "port": {"number": 80}}}}
+    /// # }"#)?;
+    /// let table = RouteTable::builder().add(&ingress).build().table;
+    /// let cert = table.certificate_for("WWW.example.com.").unwrap();
+    /// assert_eq!((cert.namespace(), cert.secret_name), ("shop", Some("www")));
+    /// assert_eq!(table.certificate_for("api.example.com").unwrap().secret_name, Some("wild"));
+    /// assert!(table.certificate_for("a.b.example.com").is_none());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn certificate_for(&self, sni: &str) -> Option<Certificate<'_>> {
+        self.tls.find(sni)
+    }
+
+    /// The table's configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Every diagnostic of the table as it stands, by Ingress.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut out: Vec<Diagnostic> = self
+            .ingresses
+            .values()
+            .flat_map(|e| e.diagnostics.iter().cloned())
+            .collect();
+        out.extend(self.groups().flat_map(|g| g.diagnostics.iter().cloned()));
+        sort_diagnostics(&mut out);
+        out
+    }
+
+    fn groups(&self) -> impl Iterator<Item = &HostGroup<B>> {
+        self.any
+            .iter()
+            .chain(self.exact.values())
+            .chain(self.wildcard.values())
+            .map(|g| &**g)
+    }
+
+    /// The keys of the Ingresses in the table (served or not), in no particular order.
+    pub fn ingresses(&self) -> impl Iterator<Item = &IngressKey> {
+        self.ingresses.keys()
+    }
+
+    /// Sizes.
+    pub fn stats(&self) -> Stats {
+        let mut stats = Stats {
+            ingresses: self.ingresses.len(),
+            ..Stats::default()
+        };
+        for g in self.groups() {
+            stats.host_groups += 1;
+            stats.paths += g.routes.len();
+            stats.unindexed_paths += g
+                .routes
+                .iter()
+                .filter(|r| {
+                    !matches!(
+                        r.rule.kind(),
+                        crate::MatchKind::Exact | crate::MatchKind::Prefix
+                    )
+                })
+                .count();
+        }
+        stats
+    }
+
+    /// A table with `ingress` added, or replacing the Ingress with the same `namespace/name`.
+    /// Only the host groups and TLS names the old and new versions touch are rebuilt; the rest
+    /// is shared with `self`. The diagnostics are the new version's own and those of the
+    /// rebuilt host groups.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ingress_router::{RequestView, RouteTable};
+    /// # use ingress_model::Ingress;
+    /// # let parse = |name: &str, host: &str, svc: &str| -> Ingress { serde_json::from_str(&format!(r#"{{
+    /// #   "metadata": {{"name": "{name}", "namespace": "default"}},
+    /// #   "spec": {{"rules": [{{"host": "{host}", "http": {{"paths": [
+    /// #     {{"path": "/", "pathType": "Prefix",
+    /// #      "backend": {{"service": {{"name": "{svc}", "port": {{"number": 80}}}}}}}}]}}}}]}}
+    /// # }}"#)).unwrap() };
+    /// let v1 = parse("web", "a.com", "v1");
+    /// let table = RouteTable::builder().add(&v1).build().table;
+    /// let v2 = parse("web", "a.com", "v2");
+    /// let table = table.with_ingress(&v2).table;
+    /// let name = |t: &RouteTable<_>| t.find(&RequestView::new("a.com", "/")).backend()
+    ///     .map(|b| b.service.as_ref().unwrap().name.clone());
+    /// assert_eq!(name(&table).as_deref(), Some("v2"));
+    /// let table = table.without_ingress(&ingress_router::IngressKey::of(&v2)).table;
+    /// assert_eq!(name(&table), None);
+    /// ```
+    pub fn with_ingress(&self, ingress: &Ingress) -> Built<B> {
+        let compiled = compile(ingress, &self.config, &*self.mapper);
+        self.apply(IngressKey::of(ingress), Some(compiled))
+    }
+
+    /// A table without the Ingress `key` (unchanged if it is not there). See
+    /// [`RouteTable::with_ingress`].
+    pub fn without_ingress(&self, key: &IngressKey) -> Built<B> {
+        self.apply(key.clone(), None)
+    }
+
+    fn apply(&self, key: IngressKey, new: Option<Compiled<B>>) -> Built<B> {
+        let old = self.ingresses.get(&key);
+        let mut hosts: Vec<HostPattern> = old.map(|o| o.hosts.clone()).unwrap_or_default();
+        let mut tls_hosts: Vec<Arc<str>> = old.map(|o| o.tls_hosts.clone()).unwrap_or_default();
+        if let Some(c) = &new {
+            for h in &c.entry.hosts {
+                if !hosts.contains(h) {
+                    hosts.push(h.clone());
+                }
+            }
+            for h in &c.entry.tls_hosts {
+                if !tls_hosts.contains(h) {
+                    tls_hosts.push(h.clone());
+                }
+            }
+        }
+
+        let mut table = RouteTable {
+            config: self.config.clone(),
+            mapper: self.mapper.clone(),
+            exact: self.exact.clone(),
+            wildcard: self.wildcard.clone(),
+            any: self.any.clone(),
+            catch_all: None,
+            tls: self.tls.clone(),
+            ingresses: self.ingresses.clone(),
+        };
+        let mut diagnostics = Vec::new();
+        table.ingresses.remove(&key);
+        if let Some(c) = &new {
+            table.ingresses.insert(key.clone(), c.entry.clone());
+            diagnostics.extend(c.entry.diagnostics.iter().cloned());
+        }
+        for host in &hosts {
+            let contribution = new.as_ref().and_then(|c| {
+                c.contributions
+                    .iter()
+                    .find(|x| x.host == *host)
+                    .map(|x| (&c.entry, x))
+            });
+            let group = HostGroup::rebuilt(host.clone(), self.group(host), &key, contribution);
+            if let Some(g) = &group {
+                diagnostics.extend(g.diagnostics.iter().cloned());
+            }
+            table.set_group(host, group);
+        }
+        let new_tls = new.as_ref().map_or(&[][..], |c| &c.tls[..]);
+        table.tls.update(&key, &tls_hosts, new_tls);
+        table.catch_all = table.compute_catch_all();
+        sort_diagnostics(&mut diagnostics);
+        Built { table, diagnostics }
+    }
+}
+
+fn set<B>(map: &mut GroupMap<B>, key: &Arc<str>, group: Option<Arc<HostGroup<B>>>) {
+    match group {
+        Some(g) => {
+            map.insert(key.clone(), g);
+        }
+        None => {
+            map.remove(key);
+        }
+    }
+}
+
+pub(crate) fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
+    // Stable: keeps each Ingress's own diagnostics in field order.
+    diagnostics.sort_by(|a, b| a.source.cmp(&b.source));
+}
+
+impl<B> fmt::Debug for RouteTable<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouteTable")
+            .field("config", &self.config)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
