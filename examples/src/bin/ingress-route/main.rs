@@ -1,3 +1,286 @@
-//! `ingress-route`: offline route / lint / explain (issue 5).
+//! `ingress-route`: where would this request go, and what is wrong with these Ingresses?
+//!
+//! An offline tool for platform engineers, built on `ingress-model` and `ingress-router`: it reads
+//! manifests (files or directories of YAML or JSON), builds the same routing table a gateway
+//! embedding `ingress-router` would build, and answers for each request. Nothing talks to a
+//! cluster.
+//!
+//! ```sh
+//! cargo run --release --bin ingress-route -- route -f examples/manifests/echo.yaml http://v1.echo.192.168.49.5.sslip.io/
+//! cargo run --release --bin ingress-route -- route -f manifests/ --json --requests requests.jsonl
+//! cargo run --release --bin ingress-route -- route -f manifests/ --explain https://shop.example.com/cart
+//! cargo run --release --bin ingress-route -- lint -f manifests/ --json
+//! ```
+//!
+//! Exit codes: `route` exits 0 whatever the outcomes; `lint` exits 1 when it finds an error.
+//! Both exit 2 when the input cannot be read or parsed (the message on stderr names the file and
+//! the document) or the command line is wrong. Results go to stdout, everything else to stderr.
 
-fn main() {}
+mod explain;
+mod lint;
+mod output;
+mod requests;
+
+use std::io::{BufReader, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use ingress_model::validation::ValidationOptions;
+use ingress_model::{LoadOptions, Manifests};
+use ingress_router::{ClassFilter, Config, RequestView, RouteTable, Severity};
+
+use crate::requests::RequestSpec;
+
+/// Where would this request go, and what is wrong with these Ingresses? Offline, from manifests.
+#[derive(Debug, Parser)]
+#[command(name = "ingress-route", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Which backend gets each request, and why.
+    #[command(after_help = "\
+Examples:
+  ingress-route route -f examples/manifests/echo.yaml http://v1.echo.192.168.49.5.sslip.io/
+  ingress-route route -f k8s/ --class nginx --json https://shop.example.com/cart?id=1
+  ingress-route route -f k8s/ --explain http://shop.example.com/api/v2
+  echo '{\"host\": null, \"path\": \"/healthz\"}' | ingress-route route -f k8s/ --json --requests -
+
+JSON output (--json), one object per request, one per line, in input order:
+  {\"request\": {...as given...}, \"outcome\": \"route\"|\"default-backend\"|\"redirect\"|\"not-found\",
+   \"backend\": <IngressBackend as in the spec>|null, \"ingress\": \"namespace/name\"|null,
+   \"host\": <rule host>|null, \"path\": <rule path>|null, \"pathType\": ...|null,
+   \"tls\": {\"secretName\": ...}|null, \"redirect\": {\"status\": N, \"location\": ...}|null,
+   \"rewrite\": <upstream path>|null}
+The `spec` profile never redirects or rewrites: \"redirect\" and \"rewrite\" are always null there.")]
+    Route(RouteArgs),
+    /// Validation errors, conflicts and likely mistakes in the manifests.
+    #[command(after_help = "\
+Examples:
+  ingress-route lint -f examples/manifests/echo.yaml
+  ingress-route lint -f k8s/ -f extra.yaml --json
+
+JSON output (--json), one object per finding, one per line:
+  {\"severity\": \"error\"|\"warning\", \"object\": \"Ingress namespace/name\", \"file\": ...,
+   \"field\": \"spec.rules[0].host\"|null, \"message\": ...}
+Exit status: 1 if any finding is an error, 0 otherwise, 2 if the input cannot be read.")]
+    Lint(LintArgs),
+}
+
+/// Where the manifests come from.
+#[derive(Debug, Args)]
+struct ManifestArgs {
+    /// A manifest file, or a directory searched recursively for *.yaml, *.yml and *.json.
+    /// Repeatable.
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE|DIR",
+        required = true
+    )]
+    files: Vec<PathBuf>,
+    /// Namespace for objects that have none.
+    #[arg(short = 'n', long, default_value = "default")]
+    namespace: String,
+}
+
+#[derive(Debug, Args)]
+struct RouteArgs {
+    #[command(flatten)]
+    manifests: ManifestArgs,
+    /// Serve only the Ingresses of this IngressClass (spec.ingressClassName, else the
+    /// deprecated kubernetes.io/ingress.class annotation). Repeatable. Default: serve all.
+    #[arg(long = "class", value_name = "NAME")]
+    classes: Vec<String>,
+    /// Semantics profile. Only `spec` (Kubernetes Ingress v1 as written) is available.
+    #[arg(long, default_value = "spec", value_parser = ["spec"])]
+    profile: String,
+    /// One JSON object per request on stdout (the contract above).
+    #[arg(long)]
+    json: bool,
+    /// Explain each decision: host group, every matching rule and its rank, the losers and why,
+    /// the default-backend step.
+    #[arg(long)]
+    explain: bool,
+    /// Read requests as JSON lines from FILE (`-` for stdin):
+    /// {"host": "a.example.com"|null, "path": "/x?y=1", "scheme": "http"|"https", "sni": "..."}
+    #[arg(long, value_name = "FILE|-")]
+    requests: Option<String>,
+    /// Requests as URLs: http://host[:port]/path?query or https://... (sets SNI to the host).
+    #[arg(value_name = "URL")]
+    urls: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct LintArgs {
+    #[command(flatten)]
+    manifests: ManifestArgs,
+    /// One JSON object per finding on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A failure that ends the command with exit status 2, its message already on stderr.
+struct InputError;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Route(args) => route(&args),
+        Command::Lint(args) => lint(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(InputError) => ExitCode::from(2),
+    }
+}
+
+/// Loads the manifests; any file or document that cannot be read or parsed is an input error.
+fn load(args: &ManifestArgs) -> Result<Manifests, InputError> {
+    let options = LoadOptions {
+        default_namespace: args.namespace.clone(),
+        ..LoadOptions::default()
+    };
+    let m = Manifests::load_paths(&args.files, &options);
+    if !m.errors.is_empty() {
+        for e in &m.errors {
+            eprintln!("error: {e}");
+        }
+        eprintln!(
+            "error: {} document(s) could not be loaded; nothing was routed or linted",
+            m.errors.len()
+        );
+        return Err(InputError);
+    }
+    let found = m.ingresses.len()
+        + m.ingress_classes.len()
+        + m.services.len()
+        + m.endpoint_slices.len()
+        + m.skipped.len();
+    if found == 0 {
+        let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+        eprintln!("error: no Kubernetes objects found in {}", names.join(", "));
+        return Err(InputError);
+    }
+    Ok(m)
+}
+
+fn read_requests(args: &RouteArgs) -> Result<Vec<RequestSpec>, InputError> {
+    let mut out = Vec::new();
+    for url in &args.urls {
+        out.push(requests::from_url(url).map_err(|e| {
+            eprintln!("error: {e}");
+            InputError
+        })?);
+    }
+    if let Some(source) = &args.requests {
+        let read = if source == "-" {
+            requests::read_json_lines("stdin", std::io::stdin().lock())
+        } else {
+            match std::fs::File::open(source) {
+                Ok(f) => requests::read_json_lines(source, BufReader::new(f)),
+                Err(e) => Err(format!("{source}: cannot read: {e}")),
+            }
+        };
+        out.extend(read.map_err(|e| {
+            eprintln!("error: {e}");
+            InputError
+        })?);
+    }
+    if out.is_empty() {
+        eprintln!("error: no requests: give URLs or --requests FILE (see --help)");
+        return Err(InputError);
+    }
+    Ok(out)
+}
+
+fn route(args: &RouteArgs) -> Result<ExitCode, InputError> {
+    let manifests = load(&args.manifests)?;
+    let requests = read_requests(args)?;
+    let classes = if args.classes.is_empty() {
+        ClassFilter::all()
+    } else {
+        ClassFilter::classes(args.classes.iter().cloned())
+    };
+    let config = Config::default().classes(classes);
+    let built = RouteTable::builder()
+        .config(config)
+        .add_all(manifests.ingresses.iter().map(|l| &l.object))
+        .build();
+    // What the table left out is worth knowing when reading its answers; conflicts and other
+    // findings are `lint`'s job.
+    for d in built
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity() == Severity::Error)
+    {
+        eprintln!("skipped: {d}");
+    }
+    let table = built.table;
+    let mut stdout = std::io::stdout().lock();
+    for req in &requests {
+        let view = RequestView::new(req.host.as_deref().unwrap_or(""), &req.path);
+        let decision = table.find(&view);
+        let tls = req
+            .sni
+            .as_deref()
+            .and_then(|sni| table.certificate_for(sni));
+        let explanation = args
+            .explain
+            .then(|| explain::explain(&table, &view, &decision));
+        let written = if args.json {
+            let mut line = output::route_json(req, &decision, tls.as_ref());
+            if let Some(e) = &explanation {
+                line["explanation"] = e.to_json();
+            }
+            writeln!(stdout, "{line}")
+        } else {
+            let mut text = output::route_line(req, &decision, tls.as_ref());
+            if let Some(e) = &explanation {
+                text.push('\n');
+                text.push_str(&e.to_text());
+            }
+            writeln!(stdout, "{text}")
+        };
+        if written.is_err() {
+            // stdout closed (e.g. piped into `head`): nothing more to say.
+            break;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn lint(args: &LintArgs) -> Result<ExitCode, InputError> {
+    let manifests = load(&args.manifests)?;
+    let findings = lint::findings(&manifests, &ValidationOptions::default());
+    let mut stdout = std::io::stdout().lock();
+    for f in &findings {
+        let line = if args.json {
+            serde_json::to_string(f).unwrap_or_default()
+        } else {
+            f.to_string()
+        };
+        if writeln!(stdout, "{line}").is_err() {
+            break;
+        }
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == lint::Severity::Error)
+        .count();
+    eprintln!(
+        "{} Ingress(es), {} IngressClass(es) checked: {errors} error(s), {} warning(s)",
+        manifests.ingresses.len(),
+        manifests.ingress_classes.len(),
+        findings.len() - errors
+    );
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,256 @@
+//! `lint`: validation errors and warnings, and the mistakes the API server does not catch.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ingress_model::validation::{ValidationOptions, validate_ingress, validate_ingress_class};
+use ingress_model::{Ingress, IngressBackend, Loaded, Manifests, Service};
+use ingress_router::{DiagnosticKind, RouteTable};
+use serde::Serialize;
+
+/// How bad a finding is. Errors make `lint` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding, in the JSON contract's shape.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Finding {
+    pub(crate) severity: Severity,
+    /// `Ingress namespace/name` or `IngressClass name`.
+    pub(crate) object: String,
+    pub(crate) file: String,
+    /// API-server field path, `null` for findings about the whole object.
+    pub(crate) field: Option<String>,
+    pub(crate) message: String,
+}
+
+fn ingress_object(ing: &Ingress) -> String {
+    format!("Ingress {}", ing.key())
+}
+
+/// API-server validation of every Ingress and IngressClass.
+pub(crate) fn validation_findings(m: &Manifests, options: &ValidationOptions) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for Loaded { object, origin } in &m.ingresses {
+        let v = validate_ingress(object, options);
+        push_validation(&mut out, ingress_object(object), &origin.file, v);
+    }
+    for Loaded { object, origin } in &m.ingress_classes {
+        let v = validate_ingress_class(object);
+        let name = format!("IngressClass {}", object.metadata.name());
+        push_validation(&mut out, name, &origin.file, v);
+    }
+    out
+}
+
+fn push_validation(
+    out: &mut Vec<Finding>,
+    object: String,
+    file: &str,
+    v: ingress_model::validation::Validation,
+) {
+    for e in v.errors {
+        out.push(Finding {
+            severity: Severity::Error,
+            object: object.clone(),
+            file: file.to_owned(),
+            field: Some(e.field.clone()),
+            message: e.body(),
+        });
+    }
+    for w in v.warnings {
+        out.push(Finding {
+            severity: Severity::Warning,
+            object: object.clone(),
+            file: file.to_owned(),
+            field: None,
+            message: w,
+        });
+    }
+}
+
+/// Every backend of an Ingress with its field path.
+fn backends(ing: &Ingress) -> Vec<(String, &IngressBackend)> {
+    let mut out = Vec::new();
+    if let Some(b) = &ing.spec.default_backend {
+        out.push(("spec.defaultBackend".to_owned(), b));
+    }
+    for (i, rule) in ing.spec.rules.iter().enumerate() {
+        for (j, p) in rule.http.iter().flat_map(|h| h.paths.iter()).enumerate() {
+            out.push((
+                format!("spec.rules[{i}].http.paths[{j}].backend"),
+                &p.backend,
+            ));
+        }
+    }
+    out
+}
+
+/// Backends that point at a Service (or a Service port) that the given manifests do not have.
+/// Only meaningful when the manifests contain Services at all: with none, the Services are
+/// assumed to live elsewhere.
+pub(crate) fn service_findings(m: &Manifests) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if m.services.is_empty() {
+        return out;
+    }
+    let services: BTreeMap<(&str, &str), &Service> = m
+        .services
+        .iter()
+        .map(|s| {
+            (
+                (s.object.metadata.namespace(), s.object.metadata.name()),
+                &s.object,
+            )
+        })
+        .collect();
+    for Loaded {
+        object: ing,
+        origin,
+    } in &m.ingresses
+    {
+        let ns = ing.metadata.namespace();
+        for (field, backend) in backends(ing) {
+            let Some(svc_ref) = &backend.service else {
+                continue;
+            };
+            let warn = |field: String, message: String| Finding {
+                severity: Severity::Warning,
+                object: ingress_object(ing),
+                file: origin.file.clone(),
+                field: Some(field),
+                message,
+            };
+            let Some(svc) = services.get(&(ns, svc_ref.name.as_str())) else {
+                out.push(warn(
+                    format!("{field}.service.name"),
+                    format!(
+                        "Service {:?} is not among the given manifests (namespace {ns:?})",
+                        svc_ref.name
+                    ),
+                ));
+                continue;
+            };
+            let Some(port) = &svc_ref.port else { continue };
+            if let Some(name) = port.name.as_deref().filter(|n| !n.is_empty()) {
+                if svc.port_named(name).is_none() {
+                    out.push(warn(
+                        format!("{field}.service.port.name"),
+                        format!("Service {ns}/{} has no port named {name:?}", svc_ref.name),
+                    ));
+                }
+            } else if let Some(number) = port.number.filter(|n| *n != 0) {
+                if svc.port_numbered(number).is_none() {
+                    out.push(warn(
+                        format!("{field}.service.port.number"),
+                        format!("Service {ns}/{} has no port {number}", svc_ref.name),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// TLS hosts that no rule of the same Ingress serves: the Kubernetes docs require `tls[].hosts`
+/// to match `rules[].host` explicitly. A wildcard TLS host counts as matched when it covers a
+/// rule host (`*.example.com` covers `a.example.com`).
+pub(crate) fn tls_findings(m: &Manifests) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for Loaded {
+        object: ing,
+        origin,
+    } in &m.ingresses
+    {
+        let rule_hosts: BTreeSet<&str> = ing.spec.rules.iter().filter_map(|r| r.host()).collect();
+        for (i, tls) in ing.spec.tls.iter().enumerate() {
+            for (j, host) in tls.hosts.iter().enumerate() {
+                let covered = rule_hosts.iter().any(|r| {
+                    *r == host
+                        || host.strip_prefix("*.").is_some_and(|suffix| {
+                            r.split_once('.').is_some_and(|(label, rest)| {
+                                !label.is_empty() && label != "*" && rest == suffix
+                            })
+                        })
+                });
+                if !covered {
+                    out.push(Finding {
+                        severity: Severity::Warning,
+                        object: ingress_object(ing),
+                        file: origin.file.clone(),
+                        field: Some(format!("spec.tls[{i}].hosts[{j}]")),
+                        message: format!(
+                            "TLS host {host:?} matches no rule host of this Ingress: requests for it are not routed by this Ingress"
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What the router notices beyond validation: duplicate and unreachable paths, hosts shared by
+/// namespaces, unsupported backends. Validation findings are not repeated (the router runs the
+/// same validation).
+pub(crate) fn router_findings(m: &Manifests) -> Vec<Finding> {
+    let files: BTreeMap<String, &str> = m
+        .ingresses
+        .iter()
+        .rev() // the first file that defines a key wins the map
+        .map(|l| (l.object.key(), l.origin.file.as_str()))
+        .collect();
+    let built = RouteTable::builder()
+        .add_all(m.ingresses.iter().map(|l| &l.object))
+        .build();
+    built
+        .diagnostics
+        .into_iter()
+        .filter(|d| {
+            !matches!(
+                d.kind,
+                DiagnosticKind::Invalid(_)
+                    | DiagnosticKind::ValidationWarning(_)
+                    | DiagnosticKind::NotServed(_)
+            )
+        })
+        .map(|d| Finding {
+            severity: Severity::Warning,
+            object: format!("Ingress {}", d.source),
+            file: files
+                .get(d.source.as_str())
+                .copied()
+                .unwrap_or("")
+                .to_owned(),
+            field: Some(d.field.clone()).filter(|f| !f.is_empty()),
+            message: d.kind.to_string(),
+        })
+        .collect()
+}
+
+/// Every finding, grouped by file and object (stable: input order inside an object).
+pub(crate) fn findings(m: &Manifests, options: &ValidationOptions) -> Vec<Finding> {
+    let mut all = validation_findings(m, options);
+    all.extend(service_findings(m));
+    all.extend(tls_findings(m));
+    all.extend(router_findings(m));
+    all.sort_by(|a, b| (&a.file, &a.object).cmp(&(&b.file, &b.object)));
+    all
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{severity}: {}: {}: ", self.file, self.object)?;
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
