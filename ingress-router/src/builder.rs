@@ -43,6 +43,8 @@ impl<'a, B> Builder<'a, B> {
     }
 
     /// Adds one Ingress.
+    // The name the design sketch uses (`builder().add(..).build()`); a builder step, not `+`.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(mut self, ingress: &'a Ingress) -> Self {
         self.ingresses.push(ingress);
         self

@@ -66,6 +66,11 @@ pub(crate) struct HostGroup<B> {
     /// The best Prefix `/` (key `""`).
     root: u32,
     max_prefix_key: usize,
+    /// Bit `i` set: some matchit key is `i` bytes long (bit 63: 63 or more). A lookup of a
+    /// length no key has cannot hit, so it is skipped.
+    key_lengths: u64,
+    /// The same, for Prefix keys only.
+    prefix_key_lengths: u64,
     /// Indices of routes matchit does not hold, ascending.
     fallback: Vec<u32>,
     /// Sorted oldest first.
@@ -158,11 +163,14 @@ impl<B> HostGroup<B> {
 
         let mut index = matchit::Router::new();
         let mut max_prefix_key = 0;
+        let (mut key_lengths, mut prefix_key_lengths) = (0, 0);
         for (key, slot) in slots {
             match index.insert(escape(key), slot) {
                 Ok(()) => {
+                    key_lengths |= length_bit(key.len());
                     if slot.prefix != NONE {
                         max_prefix_key = max_prefix_key.max(key.len());
+                        prefix_key_lengths |= length_bit(key.len());
                     }
                 }
                 // Not expected for static routes; if matchit ever refuses one, the rules still
@@ -181,6 +189,8 @@ impl<B> HostGroup<B> {
             index,
             root,
             max_prefix_key,
+            key_lengths,
+            prefix_key_lengths,
             fallback,
             contributors,
             default,
@@ -229,7 +239,9 @@ impl<B> HostGroup<B> {
     #[inline]
     pub(crate) fn find(&self, path: &str) -> Option<&Route<B>> {
         let mut best = NONE;
-        if let Ok(m) = self.index.at(path) {
+        if self.key_lengths & length_bit(path.len()) != 0
+            && let Ok(m) = self.index.at(path)
+        {
             best = if m.value.exact != NONE {
                 m.value.exact
             } else {
@@ -262,10 +274,11 @@ impl<B> HostGroup<B> {
             if cut == 0 {
                 break;
             }
-            if let Ok(m) = self.index.at(&path[..cut]) {
-                if m.value.prefix != NONE {
-                    return m.value.prefix;
-                }
+            if self.prefix_key_lengths & length_bit(cut) != 0
+                && let Ok(m) = self.index.at(&path[..cut])
+                && m.value.prefix != NONE
+            {
+                return m.value.prefix;
             }
             end = cut;
         }
@@ -285,6 +298,12 @@ impl<B> HostGroup<B> {
     pub(crate) fn default_backend(&self) -> Option<&IngressEntry<B>> {
         self.default.map(|i| &*self.contributors[i].entry)
     }
+}
+
+/// The bit of a key length in a length mask.
+#[inline]
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
 }
 
 /// Records `i` as the first holder of a slot, or returns the holder that outranks it.

@@ -127,14 +127,11 @@ pub(crate) fn normalize_host(host: &str) -> &str {
             None => host,
         }
     } else {
-        match host.rfind(':') {
+        // One pass: where the first colon is, and whether everything after it is digits.
+        let bytes = host.as_bytes();
+        match crate::scan::find_byte(bytes, b':') {
             // Only one colon: `name:port`. The port must be digits (possibly none: `foo.com:`).
-            Some(i)
-                if host[..i].find(':').is_none()
-                    && host[i + 1..].bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                &host[..i]
-            }
+            Some(i) if bytes[i + 1..].iter().all(u8::is_ascii_digit) => &host[..i],
             _ => host,
         }
     };

@@ -1,4 +1,491 @@
-//! Routing engine (docs below are being written).
+//! Kubernetes Ingress v1 routing as a library: compile Ingress objects into an immutable
+//! [`RouteTable`], then ask it where a request goes and why.
+//!
+//! This crate is the engine only. It does no I/O, spawns nothing and knows nothing of async
+//! runtimes, proxies or the Kubernetes API: it is handed [`ingress_model::Ingress`] values and
+//! a request's host and path, and returns a [`Decision`]. Watching a cluster (`ingress-kube`),
+//! serving HTTP (`examples/`) and resolving Services to endpoints are other crates' business.
+//! With the `http` feature it reads the host and path from an `http::Request` without copying.
+//!
+//! ```
+//! # use ingress_router::{RouteTable, RequestView};
+//! # use ingress_model::IngressBackend;
+//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
+//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
+//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
+//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
+//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
+//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
+//! #     built.table
+//! # }
+//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
+//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
+//! #     t.find_parts(host, path).backend()
+//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
+//! # }
+//! let table = table("
+//! apiVersion: networking.k8s.io/v1
+//! kind: Ingress
+//! metadata: {name: fanout, namespace: shop}
+//! spec:
+//!   rules:
+//!   - host: foo.bar.com
+//!     http:
+//!       paths:
+//!       - {path: /foo, pathType: Prefix, backend: {service: {name: service1, port: {number: 4200}}}}
+//!       - {path: /bar, pathType: Prefix, backend: {service: {name: service2, port: {number: 8080}}}}
+//! ");
+//! match table.find(&RequestView::new("foo.bar.com", "/bar/baz")) {
+//!     ingress_router::Decision::Route(m) => {
+//!         assert_eq!(m.backend.to_string(), "service/service2:8080");
+//!         assert_eq!(m.source.to_string(), "shop/fanout");
+//!         assert_eq!((m.rule.path(), m.rule.path_type().as_str()), ("/bar", "Prefix"));
+//!     }
+//!     other => panic!("{other:?}"),
+//! }
+//! assert_eq!(to(&table, "foo.bar.com", "/baz"), "404");
+//! ```
+//!
+//! The rest of this page is the specification the table implements: DESIGN.md's profile
+//! `spec`, on top of the Ingress API (`k8s.io/api/networking/v1` types.go, the Kubernetes docs
+//! and KEP-1453), with each choice the API leaves open marked *our call*. Every rule has an
+//! example that runs as a test.
+//!
+//! # 1. The request host is normalised
+//!
+//! The host comes from `Host` (HTTP/1.1) or `:authority` (HTTP/2); no header means the empty
+//! host. The port is dropped (`foo.com:8080`, `[::1]:80`), then one trailing dot (*our call*, as
+//! nginx), and hosts compare ASCII case-insensitively (RFC 4343). types.go only says a request
+//! matches a host "if the http host header is equal to Host".
+//!
+//! ```
+//! # use ingress_router::{RouteTable, RequestView};
+//! # use ingress_model::IngressBackend;
+//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
+//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
+//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
+//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
+//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
+//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
+//! #     built.table
+//! # }
+//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
+//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
+//! #     t.find_parts(host, path).backend()
+//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
+//! # }
+//! let table = table("
+//! apiVersion: networking.k8s.io/v1
+//! kind: Ingress
+//! metadata: {name: web}
+//! spec:
+//!   rules:
+//!   - host: foo.bar.com
+//!     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+//! ");
+//! for host in ["foo.bar.com", "FOO.Bar.com", "foo.bar.com:8080", "foo.bar.com."] {
+//!     assert_eq!(to(&table, host, "/"), "web");
+//! }
+//! assert_eq!(to(&table, "foo.bar.com..", "/"), "404"); // only one dot goes
+//! ```
+//!
+//! # 2. One host group per request, and no fall-through
+//!
+//! types.go: "Incoming requests are first evaluated for a host match, then routed to the
+//! backend associated with the matching IngressRuleValue." The paths of every rule with the
+//! same host, across all Ingresses, form one *host group*. A request selects exactly one group:
+//!
+//! 1. the group of a precise host equal to the request host; else
+//! 2. the group of the wildcard `*.` + the request host without its first label. A wildcard
+//!    "matches only a single label" (types.go): `*.foo.com` matches `bar.foo.com`, not
+//!    `baz.bar.foo.com` and not `foo.com`; else
+//! 3. the group of the rules without host, which apply "to all inbound HTTP traffic"; else
+//!    none.
+//!
+//! Once a group is selected, only its paths count: a request for `foo.bar.com/b` does not reach
+//! a `*.bar.com` or host-less rule for `/b` (*our call*, what ingress-nginx's servers and
+//! Envoy's virtual hosts do). An IP-literal host can only select the host-less group, since
+//! rule hosts cannot be IPs. A rule with a host and no `http` still claims its host (types.go:
+//! "the rule defaults to a http catch-all"), so that host's unmatched requests go to the
+//! default backend (rule 5), not to the host-less rules.
+//!
+//! ```
+//! # use ingress_router::{RouteTable, RequestView};
+//! # use ingress_model::IngressBackend;
+//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
+//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
+//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
+//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
+//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
+//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
+//! #     built.table
+//! # }
+//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
+//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
+//! #     t.find_parts(host, path).backend()
+//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
+//! # }
+//! let table = table("
+//! apiVersion: networking.k8s.io/v1
+//! kind: Ingress
+//! metadata: {name: hosts}
+//! spec:
+//!   rules:
+//!   - host: foo.bar.com
+//!     http: {paths: [{path: /a, pathType: Prefix, backend: {service: {name: exact, port: {number: 80}}}}]}
+//!   - host: '*.bar.com'
+//!     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: wild, port: {number: 80}}}}]}
+//!   - http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: any, port: {number: 80}}}}]}
+//! ");
+//! assert_eq!(to(&table, "foo.bar.com", "/a/x"), "exact");
+//! assert_eq!(to(&table, "foo.bar.com", "/b"), "404"); // no fall-through
+//! assert_eq!(to(&table, "x.bar.com", "/b"), "wild");
+//! assert_eq!(to(&table, "x.y.bar.com", "/b"), "any"); // two labels: not the wildcard
+//! assert_eq!(to(&table, "bar.com", "/b"), "any");
+//! assert_eq!(to(&table, "203.0.113.7", "/"), "any");
+//! assert_eq!(to(&table, "", "/"), "any"); // no Host header
+//! ```
+//!
+//! # 3. Path types
+//!
+//! Paths match the request path only, without query or fragment, case-sensitively.
+//!
+//! * `Exact`: "Matches the URL path exactly and with case sensitivity." Byte equality; `/foo`
+//!   does not match `/foo/`.
+//! * `Prefix`: "Matches based on a URL path prefix split by `/`. Matching is case sensitive and
+//!   done on a path element by element basis." `/foo` matches `/foo`, `/foo/` and `/foo/bar`,
+//!   never `/foobar`; a trailing `/` on the rule is ignored, so `/foo/` matches `/foo`.
+//! * `ImplementationSpecific`: "matching is up to the IngressClass". Here it is
+//!   [`Config::implementation_specific`]: like `Prefix` by default (*our call*; also what
+//!   ingress-nginx does outside regex mode), or `Exact`, a plain string prefix, or (feature
+//!   `regex`) an ingress-nginx style regex. An empty path reads as `/` under every setting.
+//!
+//! The Kubernetes docs' examples table, row by row:
+//!
+//! ```
+//! # use ingress_router::{RouteTable, RequestView};
+//! # use ingress_model::IngressBackend;
+//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
+//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
+//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
+//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
+//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
+//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
+//! #     built.table
+//! # }
+//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
+//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
+//! #     t.find_parts(host, path).backend()
+//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
+//! # }
+//! let one = |path_type: &str, path: &str| table(&format!("
+//! apiVersion: networking.k8s.io/v1
+//! kind: Ingress
+//! metadata: {{name: t}}
+//! spec:
+//!   rules:
+//!   - http: {{paths: [{{path: '{path}', pathType: {path_type}, backend: {{service: {{name: p0, port: {{number: 80}}}}}}}}]}}
+//! "));
+//! let matches = |path_type, path, request| to(&one(path_type, path), "example.com", request) == "p0";
+//! assert!(matches("Prefix", "/", "/any/thing"));
+//! assert!(matches("Exact", "/foo", "/foo"));
+//! assert!(!matches("Exact", "/foo", "/bar"));
+//! assert!(!matches("Exact", "/foo", "/foo/"));
+//! assert!(!matches("Exact", "/foo/", "/foo"));
+//! assert!(matches("Prefix", "/foo", "/foo") && matches("Prefix", "/foo", "/foo/"));
+//! assert!(matches("Prefix", "/foo/", "/foo") && matches("Prefix", "/foo/", "/foo/"));
+//! assert!(!matches("Prefix", "/aaa/bb", "/aaa/bbb"));
+//! assert!(matches("Prefix", "/aaa/bbb", "/aaa/bbb"));
+//! assert!(matches("Prefix", "/aaa/bbb/", "/aaa/bbb"));
+//! assert!(matches("Prefix", "/aaa/bbb", "/aaa/bbb/"));
+//! assert!(matches("Prefix", "/aaa/bbb", "/aaa/bbb/ccc"));
+//! assert!(!matches("Prefix", "/aaa/bbb", "/aaa/bbbxyz"));
+//! assert!(!matches("Prefix", "/foo", "/FOO"));
+//! assert!(matches("Prefix", "/foo", "/foo?query=/bar"));
+//! assert!(!matches("ImplementationSpecific", "/foo", "/foobar")); // default: like Prefix
+//! ```
+//!
+//! ```
+//! # use ingress_router::{RouteTable, RequestView};
+//! # use ingress_model::IngressBackend;
+//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
+//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
+//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
+//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
+//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
+//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
+//! #     built.table
+//! # }
+//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
+//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
+//! #     t.find_parts(host, path).backend()
+//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
+//! # }
+//! use ingress_router::{Config, ImplementationSpecific};
+//! let yaml = "
+//! apiVersion: networking.k8s.io/v1
+//! kind: Ingress
+//! metadata: {name: t}
+//! spec:
+//!   rules:
+//!   - http: {paths: [{path: /foo, pathType: ImplementationSpecific, backend: {service: {name: foo, port: {number: 80}}}}]}
+//! ";
+//! let string_prefix = Config::default().implementation_specific(ImplementationSpecific::StringPrefix);
+//! assert_eq!(to(&build(yaml, string_prefix), "x", "/foobar"), "foo");
+//! let exact = Config::default().implementation_specific(ImplementationSpecific::Exact);
+//! assert_eq!(to(&build(yaml, exact), "x", "/foo/"), "404");
+//! ```
+//!
+//! # 4. Precedence
+//!
+//! When several paths of the selected group match (*our call* where the sources disagree;
+//! see [semantics D1]):
+//!
+//! 1. `Exact` before everything else (KEP-1453: "`Exact` match is preferred to a `Prefix`
+//!    match"; ingress-nginx, Contour and Gateway API agree). `ImplementationSpecific` ranks as
+//!    the type it resolves to; string-prefix and regex rank with `Prefix`.
+//! 2. The longer path, in bytes as written: types.go, "the longest matching path is given
+//!    priority", so `/foo/` beats `/foo`.
+//! 3. The older Ingress by `creationTimestamp` (one-second precision; a missing one counts as
+//!    oldest), then `namespace/name` ascending, then rule and path order in the list.
+//!
+//! Steps 3 only separate paths that match the same requests; the table reports those as
+//! [`DiagnosticKind::DuplicatePath`] or [`DiagnosticKind::UnreachablePath`].
+//!
+//! [semantics D1]: https://kubernetes.io/docs/concepts/services-networking/ingress/#multiple-matches
+//!
+//! ```
+//! # use ingress_router::{RouteTable, RequestView};
+//! # use ingress_model::IngressBackend;
+//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
+//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
+//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
+//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
+//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
+//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
+//! #     built.table
+//! # }
+//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
+//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
+//! #     t.find_parts(host, path).backend()
+//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
+//! # }
+//! let m = ingress_model::Manifests::load_str("doc.yaml", "
+//! apiVersion: networking.k8s.io/v1
+//! kind: Ingress
+//! metadata: {name: old, namespace: shop, creationTimestamp: '2024-01-01T00:00:00Z'}
+//! spec:
+//!   rules:
+//!   - host: foo.com
+//!     http:
+//!       paths:
+//!       - {path: /, pathType: Prefix, backend: {service: {name: root, port: {number: 80}}}}
+//!       - {path: /api, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}
+//!       - {path: /api/, pathType: Prefix, backend: {service: {name: api-slash, port: {number: 80}}}}
+//!       - {path: /api, pathType: Exact, backend: {service: {name: api-exact, port: {number: 80}}}}
+//! ---
+//! apiVersion: networking.k8s.io/v1
+//! kind: Ingress
+//! metadata: {name: new, namespace: shop, creationTimestamp: '2025-01-01T00:00:00Z'}
+//! spec:
+//!   rules:
+//!   - host: foo.com
+//!     http:
+//!       paths:
+//!       - {path: /, pathType: Prefix, backend: {service: {name: newer-root, port: {number: 80}}}}
+//!       - {path: /v2, pathType: Prefix, backend: {service: {name: v2, port: {number: 80}}}}
+//! ", &Default::default());
+//! let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
+//! let built = RouteTable::builder().add_all(&ingresses).build();
+//! let table = built.table;
+//! assert_eq!(to(&table, "foo.com", "/api"), "api-exact");   // Exact first
+//! assert_eq!(to(&table, "foo.com", "/api/x"), "api-slash"); // longer path
+//! assert_eq!(to(&table, "foo.com", "/v2/x"), "v2");         // groups merge across Ingresses
+//! assert_eq!(to(&table, "foo.com", "/other"), "root");      // older Ingress
+//! // The losers are reported: Prefix /api never wins over Prefix /api/, and the newer `/`.
+//! assert_eq!(built.diagnostics.len(), 2);
+//! ```
+//!
+//! # 5. Default backends
+//!
+//! types.go: "DefaultBackend is the backend that should handle requests that don't match any
+//! rule." With several Ingresses the API leaves the choice "up to the controller"; the default
+//! [`DefaultBackendPolicy::SpecPerIngress`] (*our call*, DESIGN.md rule 5) says:
+//!
+//! * a host group was selected and no path matched: the `defaultBackend` of the oldest Ingress
+//!   that contributes a rule to that group and has one;
+//! * no host group was selected: the oldest Ingress without rules that has one, else the
+//!   oldest Ingress with one;
+//! * otherwise [`Decision::NotFound`]: a gateway answers 404.
+//!
+//! ```
+//! # use ingress_router::{RouteTable, RequestView};
+//! # use ingress_model::IngressBackend;
+//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
+//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
+//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
+//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
+//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
+//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
+//! #     built.table
+//! # }
+//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
+//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
+//! #     t.find_parts(host, path).backend()
+//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
+//! # }
+//! let table = table("
+//! apiVersion: networking.k8s.io/v1
+//! kind: Ingress
+//! metadata: {name: shop, creationTimestamp: '2024-01-01T00:00:00Z'}
+//! spec:
+//!   defaultBackend: {service: {name: shop-fallback, port: {number: 80}}}
+//!   rules:
+//!   - host: shop.com
+//!     http: {paths: [{path: /cart, pathType: Prefix, backend: {service: {name: cart, port: {number: 80}}}}]}
+//! ---
+//! apiVersion: networking.k8s.io/v1
+//! kind: Ingress
+//! metadata: {name: blog, creationTimestamp: '2024-01-01T00:00:00Z'}
+//! spec:
+//!   rules:
+//!   - host: blog.com
+//!     http: {paths: [{path: /posts, pathType: Prefix, backend: {service: {name: posts, port: {number: 80}}}}]}
+//! ");
+//! assert_eq!(to(&table, "shop.com", "/nothing"), "shop-fallback"); // shop.com's own
+//! assert_eq!(to(&table, "blog.com", "/nothing"), "404");  // blog has none; no borrowing
+//! assert_eq!(to(&table, "elsewhere.com", "/"), "shop-fallback"); // no group: oldest with one
+//! ```
+//!
+//! # 6. The request path is normalised
+//!
+//! The API does not say how; validation forbids `/./`, `/../`, `//` and `%2F` in `Exact` and
+//! `Prefix` paths, which only makes sense if requests are compared normalised. By default the
+//! table removes dot segments (RFC 3986 section 5.2.4) and never decodes `%2F`
+//! ([`PathNormalization`]; `None` and `NginxLike` are options).
+//!
+//! ```
+//! # use ingress_router::{RouteTable, RequestView};
+//! # use ingress_model::IngressBackend;
+//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
+//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
+//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
+//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
+//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
+//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
+//! #     built.table
+//! # }
+//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
+//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
+//! #     t.find_parts(host, path).backend()
+//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
+//! # }
+//! let table = table("
+//! apiVersion: networking.k8s.io/v1
+//! kind: Ingress
+//! metadata: {name: t}
+//! spec:
+//!   rules:
+//!   - http:
+//!       paths:
+//!       - {path: /admin, pathType: Prefix, backend: {service: {name: admin, port: {number: 80}}}}
+//!       - {path: /, pathType: Prefix, backend: {service: {name: public, port: {number: 80}}}}
+//! ");
+//! assert_eq!(to(&table, "x", "/public/../admin/users"), "admin");
+//! assert_eq!(to(&table, "x", "/admin/../public"), "public");
+//! assert_eq!(to(&table, "x", "/public%2F..%2Fadmin"), "public"); // %2F is not a separator
+//! ```
+//!
+//! # 7. Classes
+//!
+//! An Ingress is served when its `spec.ingressClassName` names one of our classes, or (field
+//! unset) its deprecated `kubernetes.io/ingress.class` annotation does, or (both unset) when
+//! class-less Ingresses are accepted: see [`ClassFilter`]. By default every Ingress is served.
+//! Ingresses left out are reported with [`Severity::Info`].
+//!
+//! # 8. TLS
+//!
+//! The SNI name picks the certificate and the Host header picks the route (types.go: "the SNI
+//! host is used for termination and value of the 'Host' header is used for routing"). See
+//! [`RouteTable::certificate_for`].
+//!
+//! # 9. Invalid input never breaks the table
+//!
+//! Building never fails as a whole. Each Ingress is validated as the API server would
+//! ([`ingress_model::validation`]); an invalid path, rule, default backend, TLS entry or object
+//! is skipped and reported as a [`Diagnostic`] with its Ingress, field path and the API
+//! server's words. Beyond validation the table reports duplicate and unreachable paths and
+//! hosts shared by several namespaces.
+//!
+//! ```
+//! # use ingress_router::{RouteTable, RequestView};
+//! # use ingress_model::IngressBackend;
+//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
+//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
+//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
+//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
+//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
+//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
+//! #     built.table
+//! # }
+//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
+//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
+//! #     t.find_parts(host, path).backend()
+//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
+//! # }
+//! let m = ingress_model::Manifests::load_str("doc.yaml", "
+//! apiVersion: networking.k8s.io/v1
+//! kind: Ingress
+//! metadata: {name: web, namespace: shop}
+//! spec:
+//!   rules:
+//!   - http:
+//!       paths:
+//!       - {path: /ok, pathType: Prefix, backend: {service: {name: ok, port: {number: 80}}}}
+//!       - {path: /a//b, pathType: Prefix, backend: {service: {name: bad, port: {number: 80}}}}
+//! ", &Default::default());
+//! let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
+//! let built = RouteTable::builder().add_all(&ingresses).build();
+//! assert_eq!(
+//!     built.diagnostics[0].to_string(),
+//!     "shop/web: spec.rules[0].http.paths[1].path: Invalid value: \"/a//b\": \
+//!      must not contain '//' (path skipped)"
+//! );
+//! assert_eq!(to(&built.table, "x", "/ok"), "ok");
+//! ```
+//!
+//! # 10. Updates
+//!
+//! A table never changes. [`RouteTable::with_ingress`] and [`RouteTable::without_ingress`]
+//! return a new table that rebuilds only the host groups (and TLS names) the Ingress touches
+//! and shares everything else, so a controller can apply one change to a large table in well
+//! under a millisecond and swap an `Arc`.
+//!
+//! # How it works
+//!
+//! Building sorts the paths of each host group by precedence once, so that at lookup time
+//! "wins" is "has the smaller index". Exact hosts and wildcard suffixes are hash maps; each
+//! group holds a [`matchit`] router of static routes: one per distinct Exact path and one per
+//! Prefix path without its trailing slash, each carrying the best Exact and the best Prefix
+//! rule with that key. A lookup tries the request path itself (an Exact hit wins outright),
+//! then the path cut before each `/`, longest first: the first Prefix hit is the longest
+//! matching prefix, hence the winner. Paths matchit cannot express (string-prefix and regex
+//! `ImplementationSpecific`) live in a short ordered list for their host only.
+//!
+//! Only static routes go into matchit: a catch-all route per Prefix rule would make matchit
+//! backtrack, and its backtracking stack is a heap allocation. So [`RouteTable::find`] does
+//! not allocate: the host is lower-cased into a stack buffer when it has upper-case letters,
+//! and a path with dot segments is normalised into a 4 KiB stack buffer (longer ones, rare and
+//! suspicious, are normalised on the heap). A test with a counting allocator holds it to that.
+//!
+//! [`reference`] is a naive transcription of the same rules (a linear scan); property tests
+//! check that the table agrees with it on random rule sets.
+//!
+//! # Features
+//!
+//! * `http`: [`RequestView::from_request`] and [`RequestView::from_parts`].
+//! * `regex`: [`ImplementationSpecific::Regex`] (pulls in the `regex` crate; matching a regex
+//!   path may allocate the regex engine's per-thread cache on first use).
 
 mod builder;
 mod class;
@@ -17,6 +504,7 @@ mod precedence;
 pub mod reference;
 mod request;
 mod rule;
+mod scan;
 mod screen;
 mod table;
 mod tls;

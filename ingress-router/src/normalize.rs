@@ -54,7 +54,20 @@ impl PathNormalization {
         String::from_utf8(buf).unwrap_or_else(|_| path.to_owned())
     }
 
-    /// Whether `path` would change; cheap, so the common case costs one scan and no copy.
+    /// Whether a request path would change, using what [`RequestView::new`] already saw:
+    /// the common case costs no further scan and no copy.
+    ///
+    /// [`RequestView::new`]: crate::RequestView::new
+    #[inline]
+    pub(crate) fn needs_hinted(self, path: &str, hints: crate::request::Hints) -> bool {
+        match self {
+            PathNormalization::None => false,
+            PathNormalization::RemoveDotSegments => hints.dot && has_dot_segment(path.as_bytes()),
+            PathNormalization::NginxLike => hints.escapes_or_slashes || hints.dot,
+        }
+    }
+
+    /// Whether `path` would change.
     pub(crate) fn needs(self, path: &str) -> bool {
         match self {
             PathNormalization::None => false,
@@ -90,6 +103,10 @@ impl PathNormalization {
 
 /// Whether a path has a `.` or `..` segment (between slashes, or at either end).
 fn has_dot_segment(b: &[u8]) -> bool {
+    // `contains` on bytes is a memchr: most paths have no dot at all.
+    if !b.contains(&b'.') {
+        return false;
+    }
     let mut i = 0;
     while let Some(off) = b[i..].iter().position(|&c| c == b'.') {
         let dot = i + off;
@@ -172,14 +189,13 @@ fn decode_unreserved_and_merge_slashes(buf: &mut [u8]) -> usize {
     while r < len {
         let mut c = buf[r];
         let mut step = 1;
-        if c == b'%' && r + 2 < len {
-            if let (Some(h), Some(l)) = (hex(buf[r + 1]), hex(buf[r + 2])) {
-                let d = h * 16 + l;
-                if is_unreserved(d) {
-                    c = d;
-                    step = 3;
-                }
-            }
+        if c == b'%'
+            && r + 2 < len
+            && let (Some(h), Some(l)) = (hex(buf[r + 1]), hex(buf[r + 2]))
+            && is_unreserved(h * 16 + l)
+        {
+            c = h * 16 + l;
+            step = 3;
         }
         if !(c == b'/' && w > 0 && buf[w - 1] == b'/') {
             buf[w] = c;

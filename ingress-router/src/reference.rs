@@ -318,8 +318,8 @@ impl<'a> Reference<'a> {
 /// Semantics B1: strip the port (`[v6]:port` keeps what is inside the brackets), one trailing
 /// dot, lower-case.
 fn normalize_host(host: &str) -> String {
-    let host = if host.starts_with('[') {
-        host[1..].split(']').next().unwrap_or("")
+    let host = if let Some(bracketed) = host.strip_prefix('[') {
+        bracketed.split(']').next().unwrap_or("")
     } else if host.matches(':').count() == 1 {
         let (name, port) = host.split_once(':').unwrap_or((host, ""));
         if port.chars().all(|c| c.is_ascii_digit()) {

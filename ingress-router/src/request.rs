@@ -1,6 +1,18 @@
 //! [`RequestView`]: the host and path of a request, normalised by slicing.
 
 use crate::host::normalize_host;
+use crate::scan::{any_upper, scan_path};
+
+/// What one scan of the request noticed, so the table does not scan again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Hints {
+    /// The host has an ASCII upper-case letter.
+    pub(crate) upper_host: bool,
+    /// The path has a `.` that starts a segment: it may have dot segments.
+    pub(crate) dot: bool,
+    /// The path has a `%` or `//`: `NginxLike` normalisation may change it.
+    pub(crate) escapes_or_slashes: bool,
+}
 
 /// What the table looks at in a request: the host (from `Host` or `:authority`) and the path.
 ///
@@ -24,6 +36,7 @@ use crate::host::normalize_host;
 pub struct RequestView<'r> {
     host: &'r str,
     path: &'r str,
+    hints: Hints,
 }
 
 // === impl RequestView ===
@@ -32,14 +45,24 @@ impl<'r> RequestView<'r> {
     /// A view of `host` (a `Host` header or `:authority` value; `""` when there is none) and
     /// `path` (a request target's path, possibly with query and fragment).
     pub fn new(host: &'r str, path: &'r str) -> Self {
-        let path = match path.find(['?', '#']) {
-            Some(end) => &path[..end],
-            None => path,
+        let host = normalize_host(host);
+        // One pass over the path: where it ends, and whether normalisation could change it.
+        let scan = scan_path(path.as_bytes());
+        let hints = Hints {
+            upper_host: any_upper(host.as_bytes()),
+            dot: scan.dot,
+            escapes_or_slashes: scan.escapes_or_slashes,
         };
+        let path = &path[..scan.end];
         RequestView {
-            host: normalize_host(host),
+            host,
             path: if path.is_empty() { "/" } else { path },
+            hints,
         }
+    }
+
+    pub(crate) fn hints(&self) -> Hints {
+        self.hints
     }
 
     /// The host without port and trailing dot, case as sent.

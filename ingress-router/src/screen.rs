@@ -63,19 +63,19 @@ impl Scope {
     fn of(field: &str) -> Scope {
         if let Some(rest) = field.strip_prefix("spec.rules[") {
             if let Some((i, rest)) = index_then(rest) {
-                if let Some(rest) = rest.strip_prefix(".http.paths[") {
-                    if let Some((j, _)) = index_then(rest) {
-                        return Scope::Path(i, j);
-                    }
+                if let Some(rest) = rest.strip_prefix(".http.paths[")
+                    && let Some((j, _)) = index_then(rest)
+                {
+                    return Scope::Path(i, j);
                 }
                 return Scope::Rule(i);
             }
         } else if field == "spec.defaultBackend" || field.starts_with("spec.defaultBackend.") {
             return Scope::DefaultBackend;
-        } else if let Some(rest) = field.strip_prefix("spec.tls[") {
-            if let Some((i, _)) = index_then(rest) {
-                return Scope::Tls(i);
-            }
+        } else if let Some(rest) = field.strip_prefix("spec.tls[")
+            && let Some((i, _)) = index_then(rest)
+        {
+            return Scope::Tls(i);
         }
         Scope::Ingress
     }

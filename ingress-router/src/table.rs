@@ -21,6 +21,9 @@ use crate::precedence;
 use crate::request::RequestView;
 use crate::tls::{Certificate, TlsEntry, TlsIndex};
 
+/// Paths up to this long are normalised in a small stack buffer.
+const SHORT_PATH_LEN: usize = 256;
+
 type GroupMap<B> = HashMap<Arc<str>, Arc<HostGroup<B>>, FastHash>;
 
 /// A compiled set of Ingresses: immutable, `Send + Sync` when `B` is, cheap to share behind an
@@ -126,14 +129,11 @@ impl<B> RouteTable<B> {
     /// assert_eq!(upstream.as_deref(), Some("web.shop:80"));
     /// # Ok::<(), serde_json::Error>(())
     /// ```
-    pub fn builder_with<'a, F, E>(map: F) -> Builder<'a, B>
+    pub fn builder_with<'a, F>(map: F) -> Builder<'a, B>
     where
-        F: Fn(&Ingress, &IngressBackend) -> Result<B, E> + Send + Sync + 'static,
-        E: Into<String>,
+        F: Fn(&Ingress, &IngressBackend) -> Result<B, String> + Send + Sync + 'static,
     {
-        Builder::new(Arc::new(move |i: &Ingress, b: &IngressBackend| {
-            map(i, b).map_err(Into::into)
-        }))
+        Builder::new(Arc::new(map))
     }
 
     pub(crate) fn assemble(
@@ -221,13 +221,21 @@ impl<B> RouteTable<B> {
     pub fn find<'t>(&'t self, request: &RequestView<'_>) -> Decision<'t, B> {
         let path = request.path();
         let normalization = self.config.path_normalization;
-        if !normalization.needs(path) {
-            return self.decide(request.host(), path);
+        if !normalization.needs_hinted(path, request.hints()) {
+            return self.decide(request.host(), request.hints().upper_host, path);
+        }
+        let upper = request.hints().upper_host;
+        // Two stack buffers so a short path does not pay for zeroing 4 KiB.
+        if path.len() <= SHORT_PATH_LEN {
+            let mut buf = [0u8; SHORT_PATH_LEN];
+            if let Some(p) = normalization.normalize_into(path, &mut buf) {
+                return self.decide(request.host(), upper, p);
+            }
         }
         let mut buf = [0u8; STACK_PATH_LEN];
         match normalization.normalize_into(path, &mut buf) {
-            Some(path) => self.decide(request.host(), path),
-            None => self.decide(request.host(), &normalization.normalize(path)),
+            Some(p) => self.decide(request.host(), upper, p),
+            None => self.decide(request.host(), upper, &normalization.normalize(path)),
         }
     }
 
@@ -237,8 +245,8 @@ impl<B> RouteTable<B> {
     }
 
     #[inline]
-    fn decide<'t>(&'t self, host: &str, path: &str) -> Decision<'t, B> {
-        let Some(group) = self.select(host).1 else {
+    fn decide<'t>(&'t self, host: &str, upper: bool, path: &str) -> Decision<'t, B> {
+        let Some(group) = self.select(host, upper).1 else {
             return self.default_decision(self.catch_all.as_deref());
         };
         match group.find(path) {
@@ -263,41 +271,52 @@ impl<B> RouteTable<B> {
 
     /// Host group selection (DESIGN.md rule 1), on a host already stripped of port and dot.
     #[inline]
-    fn select(&self, host: &str) -> (HostSelection, Option<&HostGroup<B>>) {
-        if !host.is_empty() {
+    fn select(&self, host: &str, upper: bool) -> (HostSelection, Option<&HostGroup<B>>) {
+        let named = if host.is_empty() {
+            None
+        } else if !upper {
+            self.select_named(host)
+        } else {
+            // The buffer only exists (and is only zeroed) for hosts that need it.
             let mut buf = [0u8; MAX_HOST_LEN];
             match ascii_lowercase(host, &mut buf) {
-                Some(h) => {
-                    if let Some(g) = self.exact.get(h) {
-                        return (HostSelection::Exact, Some(g));
-                    }
-                    if let Some(g) = wildcard_suffix(h).and_then(|s| self.wildcard.get(s)) {
-                        return (HostSelection::Wildcard, Some(g));
-                    }
-                }
+                Some(h) => self.select_named(h),
                 // Longer than any rule host, so only a wildcard's suffix can match.
                 None => {
                     let mut buf = [0u8; MAX_HOST_LEN];
-                    let g = wildcard_suffix(host)
+                    wildcard_suffix(host)
                         .and_then(|s| ascii_lowercase(s, &mut buf))
-                        .and_then(|s| self.wildcard.get(s));
-                    if let Some(g) = g {
-                        return (HostSelection::Wildcard, Some(g));
-                    }
+                        .and_then(|s| self.wildcard.get(s))
+                        .map(|g| (HostSelection::Wildcard, &**g))
                 }
             }
+        };
+        match (named, self.any.as_deref()) {
+            (Some((how, g)), _) => (how, Some(g)),
+            (None, Some(g)) => (HostSelection::NoHost, Some(g)),
+            (None, None) => (HostSelection::None, None),
         }
-        match self.any.as_deref() {
-            Some(g) => (HostSelection::NoHost, Some(g)),
-            None => (HostSelection::None, None),
+    }
+
+    /// Exact host, then wildcard, for a lower-case host.
+    #[inline]
+    fn select_named(&self, host: &str) -> Option<(HostSelection, &HostGroup<B>)> {
+        if let Some(g) = self.exact.get(host) {
+            return Some((HostSelection::Exact, g));
         }
+        if self.wildcard.is_empty() {
+            return None;
+        }
+        wildcard_suffix(host)
+            .and_then(|s| self.wildcard.get(s))
+            .map(|g| (HostSelection::Wildcard, &**g))
     }
 
     /// The decision with its reasons: which host group was selected, every path that matched
     /// (best first), and the normalised path. Allocates; meant for tools, not the data path.
     pub fn explain<'t>(&'t self, request: &RequestView<'_>) -> Explanation<'t, B> {
         let path = self.config.path_normalization.normalize(request.path());
-        let (host_selection, group) = self.select(request.host());
+        let (host_selection, group) = self.select(request.host(), request.hints().upper_host);
         let candidates = group
             .map(|g| {
                 g.candidates(&path)
@@ -419,7 +438,7 @@ impl<B> RouteTable<B> {
     /// let table = RouteTable::builder().add(&v1).build().table;
     /// let v2 = parse("web", "a.com", "v2");
     /// let table = table.with_ingress(&v2).table;
-    /// let name = |t: &RouteTable<_>| t.find(&RequestView::new("a.com", "/")).backend()
+    /// let name = |t: &RouteTable<ingress_model::IngressBackend>| t.find(&RequestView::new("a.com", "/")).backend()
     ///     .map(|b| b.service.as_ref().unwrap().name.clone());
     /// assert_eq!(name(&table).as_deref(), Some("v2"));
     /// let table = table.without_ingress(&ingress_router::IngressKey::of(&v2)).table;

@@ -132,7 +132,7 @@ fn custom_payloads_and_declined_backends() {
         b.service
             .as_ref()
             .map(|s| s.name.len())
-            .ok_or("only Service backends")
+            .ok_or_else(|| "only Service backends".to_owned())
     })
     .add(&a)
     .build();

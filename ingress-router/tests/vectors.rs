@@ -69,8 +69,11 @@ fn confidence<'a>(row: &Row<'a>) -> &'a str {
     row.text.rsplit('\t').next().unwrap_or_default()
 }
 
+/// The `NAME`, `N` and `[k=v,...]` of an item prefix.
+type Owner<'a> = (&'a str, i64, Vec<(&'a str, &'a str)>);
+
 /// Splits `NAME@tN:` / `NAME@tN[k=v,...]:` off an item.
-fn owner(item: &str) -> (Option<(&str, i64, Vec<(&str, &str)>)>, &str) {
+fn owner(item: &str) -> (Option<Owner<'_>>, &str) {
     let Some(at) = item.find("@t") else {
         return (None, item);
     };
