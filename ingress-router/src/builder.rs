@@ -63,22 +63,25 @@ impl<'a, B> Builder<'a, B> {
     pub fn build(self) -> Built<B> {
         let mut diagnostics = Vec::new();
         // Later objects replace earlier ones with the same key, as an apply would.
-        let mut last: HashMap<IngressKey, usize, FastHash> = HashMap::default();
+        let mut last: HashMap<IngressKey, usize, FastHash> =
+            HashMap::with_capacity_and_hasher(self.ingresses.len(), FastHash::default());
         for (i, ingress) in self.ingresses.iter().enumerate() {
-            if let Some(_earlier) = last.insert(IngressKey::of(ingress), i) {
+            let key = IngressKey::of(ingress);
+            if last.contains_key(&key) {
                 diagnostics.push(Diagnostic {
-                    source: IngressKey::of(ingress),
+                    source: key.clone(),
                     field: String::new(),
                     skipped: Skipped::Ingress,
                     kind: DiagnosticKind::Replaced,
                 });
             }
+            last.insert(key, i);
         }
-        let mut keep: Vec<usize> = last.into_values().collect();
-        keep.sort_unstable();
+        let mut keep: Vec<(usize, IngressKey)> = last.into_iter().map(|(k, i)| (i, k)).collect();
+        keep.sort_unstable_by_key(|(i, _)| *i);
         let compiled: Vec<_> = keep
             .into_iter()
-            .map(|i| compile(self.ingresses[i], &self.config, &*self.mapper))
+            .map(|(i, key)| compile(self.ingresses[i], key, &self.config, &*self.mapper))
             .collect();
         let table = RouteTable::assemble(Arc::new(self.config), self.mapper, compiled);
         diagnostics.extend(table.diagnostics());

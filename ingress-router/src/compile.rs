@@ -11,7 +11,7 @@ use crate::error::{Diagnostic, DiagnosticKind, Skipped};
 use crate::host::HostPattern;
 use crate::key::IngressKey;
 use crate::rule::{PathRule, Route};
-use crate::screen::screen;
+use crate::screen::screen_keyed;
 use crate::tls::TlsEntry;
 
 /// Turns a backend as written into a table's payload; `Err` skips the path (or default backend)
@@ -51,7 +51,7 @@ pub(crate) struct Contribution<B> {
     pub(crate) host: HostPattern,
     /// The first rule with this host (for diagnostics about the host).
     pub(crate) first_rule: usize,
-    pub(crate) routes: Vec<Arc<Route<B>>>,
+    pub(crate) routes: Arc<[Route<B>]>,
 }
 
 /// An Ingress, ready to be merged into a table.
@@ -61,8 +61,13 @@ pub(crate) struct Compiled<B> {
     pub(crate) tls: Vec<TlsEntry>,
 }
 
-pub(crate) fn compile<B>(ingress: &Ingress, config: &Config, mapper: &Mapper<B>) -> Compiled<B> {
-    let screened = screen(ingress, config);
+pub(crate) fn compile<B>(
+    ingress: &Ingress,
+    key: IngressKey,
+    config: &Config,
+    mapper: &Mapper<B>,
+) -> Compiled<B> {
+    let screened = screen_keyed(ingress, key, config);
     let mut diagnostics = screened.diagnostics;
     let key = screened.key;
     let created = screened.created;
@@ -90,18 +95,19 @@ pub(crate) fn compile<B>(ingress: &Ingress, config: &Config, mapper: &Mapper<B>)
             }
         });
 
-    let mut contributions: Vec<Contribution<B>> = Vec::new();
+    // (host, first rule, routes) per distinct host, in order of first mention.
+    let mut by_host: Vec<(HostPattern, usize, Vec<Route<B>>)> = Vec::with_capacity(1);
     for rule in screened.rules {
-        let host_written: Option<Arc<str>> = rule.host.to_rule_host().map(Into::into);
-        let at = match contributions.iter().position(|c| c.host == rule.host) {
+        let host_written: Option<Arc<str>> = rule.host.shared();
+        let at = match by_host.iter().position(|c| c.0 == rule.host) {
             Some(at) => at,
             None => {
-                contributions.push(Contribution {
-                    host: rule.host.clone(),
-                    first_rule: rule.index,
-                    routes: Vec::new(),
-                });
-                contributions.len() - 1
+                by_host.push((
+                    rule.host.clone(),
+                    rule.index,
+                    Vec::with_capacity(rule.paths.len()),
+                ));
+                by_host.len() - 1
             }
         };
         for p in rule.paths {
@@ -117,7 +123,7 @@ pub(crate) fn compile<B>(ingress: &Ingress, config: &Config, mapper: &Mapper<B>)
                     continue;
                 }
             };
-            contributions[at].routes.push(Arc::new(Route {
+            by_host[at].2.push(Route {
                 rule: PathRule {
                     source: key.clone(),
                     created,
@@ -129,9 +135,17 @@ pub(crate) fn compile<B>(ingress: &Ingress, config: &Config, mapper: &Mapper<B>)
                     path_index: index_u32(p.index),
                 },
                 backend,
-            }));
+            });
         }
     }
+    let contributions: Vec<Contribution<B>> = by_host
+        .into_iter()
+        .map(|(host, first_rule, routes)| Contribution {
+            host,
+            first_rule,
+            routes: routes.into(),
+        })
+        .collect();
 
     let mut tls = Vec::new();
     let mut tls_hosts: Vec<Arc<str>> = Vec::new();

@@ -55,6 +55,26 @@ pub enum DefaultBackendPolicy {
     Ignore,
 }
 
+/// Whether building validates each Ingress as the API server would.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Validation {
+    /// Validate as the API server does on create (`ingress_model::validation::validate_ingress`)
+    /// and skip what it rejects. The default, and right for manifests read from files.
+    OnCreate(ValidationOptions),
+    /// Trust the objects: they come from an API server, which validated each one on create or
+    /// update. Create-time rules can even be wrong for such objects, since the API server relaxes
+    /// some of them on update (semantics E6). Only the checks the matcher itself relies on run
+    /// (pathType known, paths absolute, hosts at most 253 bytes), with the same words.
+    Trusted,
+}
+
+impl Default for Validation {
+    fn default() -> Self {
+        Validation::OnCreate(ValidationOptions::default())
+    }
+}
+
 /// Everything that shapes a table besides the Ingresses. Profiles are values of this struct,
 /// not forks of the matcher (DESIGN.md).
 ///
@@ -80,8 +100,8 @@ pub struct Config {
     pub path_normalization: PathNormalization,
     /// Which Ingresses are served; default: all.
     pub classes: ClassFilter,
-    /// Options of the validation run on every Ingress while building.
-    pub validation: ValidationOptions,
+    /// Whether and how every Ingress is validated while building.
+    pub validation: Validation,
 }
 
 // === impl Config ===
@@ -112,7 +132,7 @@ impl Config {
     }
 
     /// Sets [`Config::validation`].
-    pub fn validation(mut self, value: ValidationOptions) -> Self {
+    pub fn validation(mut self, value: Validation) -> Self {
         self.validation = value;
         self
     }

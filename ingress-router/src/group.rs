@@ -21,17 +21,15 @@
 //! matchit rejects) sit in a short list, in precedence order, scanned only up to the index of
 //! the winner found so far.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use crate::compile::{Contribution, IngressEntry};
 use crate::error::{Diagnostic, DiagnosticKind, Skipped};
-use crate::hash::FastHash;
 use crate::host::HostPattern;
 use crate::path::MatchKind;
 use crate::precedence;
-use crate::rule::Route;
+use crate::rule::{Route, RouteRef};
 
 const NONE: u32 = u32::MAX;
 
@@ -61,7 +59,7 @@ impl<B> Clone for Contributor<B> {
 pub(crate) struct HostGroup<B> {
     pub(crate) pattern: HostPattern,
     /// Sorted by precedence: a smaller index wins.
-    pub(crate) routes: Vec<Arc<Route<B>>>,
+    pub(crate) routes: Vec<RouteRef<B>>,
     index: matchit::Router<Slot>,
     /// The best Prefix `/` (key `""`).
     root: u32,
@@ -110,7 +108,7 @@ impl<B> HostGroup<B> {
     /// Builds a group from its paths and contributors (in any order).
     pub(crate) fn build(
         pattern: HostPattern,
-        mut routes: Vec<Arc<Route<B>>>,
+        mut routes: Vec<RouteRef<B>>,
         mut contributors: Vec<Contributor<B>>,
     ) -> Self {
         routes.sort_by(|a, b| precedence::compare(&a.rule, &b.rule));
@@ -127,25 +125,21 @@ impl<B> HostGroup<B> {
         let mut diagnostics = Vec::new();
         let mut root = NONE;
         let mut fallback = Vec::new();
-        let mut slots: HashMap<&str, Slot, FastHash> = HashMap::default();
+        // `(key, is Prefix, index)`, in precedence order; a stable sort by key keeps that order
+        // within each key, so the first of each key and kind is its slot's winner.
+        let mut keyed: Vec<(&str, bool, u32)> = Vec::with_capacity(routes.len());
         for (i, route) in routes.iter().enumerate() {
             let i = i as u32;
             let pattern = route.rule.pattern();
             let winner = match pattern.kind() {
                 MatchKind::Exact => {
-                    let slot = slots.entry(pattern.path()).or_insert(Slot {
-                        exact: NONE,
-                        prefix: NONE,
-                    });
-                    first_or(&mut slot.exact, i)
+                    keyed.push((pattern.path(), false, i));
+                    None
                 }
                 MatchKind::Prefix if pattern.prefix_key().is_empty() => first_or(&mut root, i),
                 MatchKind::Prefix => {
-                    let slot = slots.entry(pattern.prefix_key()).or_insert(Slot {
-                        exact: NONE,
-                        prefix: NONE,
-                    });
-                    first_or(&mut slot.prefix, i)
+                    keyed.push((pattern.prefix_key(), true, i));
+                    None
                 }
                 _ => {
                     let same = fallback.iter().copied().find(|&f: &u32| {
@@ -157,6 +151,30 @@ impl<B> HostGroup<B> {
                 }
             };
             if let Some(w) = winner {
+                diagnostics.push(shadowed(&routes[i as usize], &routes[w as usize]));
+            }
+        }
+        keyed.sort_by(|a, b| a.0.cmp(b.0));
+        let mut slots: Vec<(&str, Slot)> = Vec::with_capacity(keyed.len());
+        for (key, is_prefix, i) in keyed {
+            if slots.last().map(|(k, _)| *k) != Some(key) {
+                slots.push((
+                    key,
+                    Slot {
+                        exact: NONE,
+                        prefix: NONE,
+                    },
+                ));
+            }
+            let Some((_, slot)) = slots.last_mut() else {
+                continue;
+            };
+            let cell = if is_prefix {
+                &mut slot.prefix
+            } else {
+                &mut slot.exact
+            };
+            if let Some(w) = first_or(cell, i) {
                 diagnostics.push(shadowed(&routes[i as usize], &routes[w as usize]));
             }
         }
@@ -222,7 +240,7 @@ impl<B> HostGroup<B> {
             );
         }
         if let Some((entry, c)) = new {
-            routes.extend(c.routes.iter().cloned());
+            routes.extend(RouteRef::all(&c.routes));
             contributors.push(Contributor {
                 entry: entry.clone(),
                 first_rule: c.first_rule,

@@ -39,7 +39,7 @@ pub enum HostPattern {
     Any,
     /// A precise host, as written.
     Exact(Arc<str>),
-    /// A single-label wildcard; holds the suffix after `*.`.
+    /// A single-label wildcard, as written (`*.foo.com`; always starts with `*.`).
     Wildcard(Arc<str>),
 }
 
@@ -50,19 +50,29 @@ impl HostPattern {
     pub fn from_rule(host: Option<&str>) -> Self {
         match host {
             None | Some("") => HostPattern::Any,
-            Some(h) => match h.strip_prefix("*.") {
-                Some(suffix) => HostPattern::Wildcard(suffix.into()),
-                None => HostPattern::Exact(h.into()),
-            },
+            Some(h) if h.starts_with("*.") => HostPattern::Wildcard(h.into()),
+            Some(h) => HostPattern::Exact(h.into()),
         }
     }
 
     /// The rule host as written (`None` for [`HostPattern::Any`]).
-    pub fn to_rule_host(&self) -> Option<String> {
+    pub fn rule_host(&self) -> Option<&str> {
         match self {
             HostPattern::Any => None,
-            HostPattern::Exact(h) => Some(h.to_string()),
-            HostPattern::Wildcard(s) => Some(format!("*.{s}")),
+            HostPattern::Exact(h) | HostPattern::Wildcard(h) => Some(h),
+        }
+    }
+
+    /// The rule host as written, owned (`None` for [`HostPattern::Any`]).
+    pub fn to_rule_host(&self) -> Option<String> {
+        self.rule_host().map(str::to_owned)
+    }
+
+    /// The rule host as written, sharing this pattern's string.
+    pub(crate) fn shared(&self) -> Option<Arc<str>> {
+        match self {
+            HostPattern::Any => None,
+            HostPattern::Exact(h) | HostPattern::Wildcard(h) => Some(h.clone()),
         }
     }
 
@@ -76,8 +86,8 @@ impl HostPattern {
         match self {
             HostPattern::Any => true,
             HostPattern::Exact(h) => !host.is_empty() && host.eq_ignore_ascii_case(h),
-            HostPattern::Wildcard(suffix) => {
-                wildcard_suffix(host).is_some_and(|rest| rest.eq_ignore_ascii_case(suffix))
+            HostPattern::Wildcard(w) => {
+                wildcard_suffix(host).is_some_and(|rest| rest.eq_ignore_ascii_case(&w[2..]))
             }
         }
     }
@@ -97,8 +107,7 @@ impl fmt::Display for HostPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HostPattern::Any => f.write_str("*"),
-            HostPattern::Exact(h) => f.write_str(h),
-            HostPattern::Wildcard(s) => write!(f, "*.{s}"),
+            HostPattern::Exact(h) | HostPattern::Wildcard(h) => f.write_str(h),
         }
     }
 }
@@ -108,8 +117,40 @@ impl fmt::Debug for HostPattern {
         match self {
             HostPattern::Any => f.write_str("Any"),
             HostPattern::Exact(h) => write!(f, "Exact({h:?})"),
-            HostPattern::Wildcard(s) => write!(f, "Wildcard(\"*.{s}\")"),
+            HostPattern::Wildcard(w) => write!(f, "Wildcard({w:?})"),
         }
+    }
+}
+
+/// A wildcard rule host as a map key that looks itself up by its suffix: the table finds the
+/// wildcard group of `bar.foo.com` by looking up `foo.com`, without storing the suffix apart.
+#[derive(Clone, Debug)]
+pub(crate) struct WildcardKey(pub(crate) Arc<str>);
+
+impl WildcardKey {
+    fn suffix(&self) -> &str {
+        self.0.get(2..).unwrap_or("")
+    }
+}
+
+impl std::borrow::Borrow<str> for WildcardKey {
+    fn borrow(&self) -> &str {
+        self.suffix()
+    }
+}
+
+impl PartialEq for WildcardKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.suffix() == other.suffix()
+    }
+}
+
+impl Eq for WildcardKey {}
+
+impl std::hash::Hash for WildcardKey {
+    // Must hash as the borrowed form does (`Borrow` contract).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.suffix().hash(state);
     }
 }
 

@@ -506,12 +506,13 @@ mod request;
 mod rule;
 mod scan;
 mod screen;
+mod shard;
 mod table;
 mod tls;
 
 pub use builder::Builder;
 pub use class::ClassFilter;
-pub use config::{Config, DefaultBackendPolicy, ImplementationSpecific};
+pub use config::{Config, DefaultBackendPolicy, ImplementationSpecific, Validation};
 pub use error::{Diagnostic, DiagnosticKind, InvalidPath, RuleOrigin, Severity, Skipped};
 pub use explain::{Explanation, HostSelection};
 pub use host::HostPattern;

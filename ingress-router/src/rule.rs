@@ -123,6 +123,41 @@ impl fmt::Display for PathRule {
     }
 }
 
+/// One route of a block: the paths one Ingress brings to one host group share one allocation,
+/// and a group refers to each by block and index.
+pub(crate) struct RouteRef<B> {
+    block: Arc<[Route<B>]>,
+    at: u32,
+}
+
+impl<B> RouteRef<B> {
+    /// Every route of a block.
+    pub(crate) fn all(block: &Arc<[Route<B>]>) -> impl Iterator<Item = RouteRef<B>> + '_ {
+        (0..block.len()).map(|at| RouteRef {
+            block: block.clone(),
+            at: at as u32,
+        })
+    }
+}
+
+impl<B> Clone for RouteRef<B> {
+    fn clone(&self) -> Self {
+        RouteRef {
+            block: self.block.clone(),
+            at: self.at,
+        }
+    }
+}
+
+impl<B> std::ops::Deref for RouteRef<B> {
+    type Target = Route<B>;
+
+    #[inline]
+    fn deref(&self) -> &Route<B> {
+        &self.block[self.at as usize]
+    }
+}
+
 /// A path rule with its backend payload.
 pub(crate) struct Route<B> {
     pub(crate) rule: PathRule,

@@ -8,7 +8,7 @@
 use ingress_model::validation::{ErrorType, FieldError, validate_ingress};
 use ingress_model::{HttpIngressPath, Ingress, IngressBackend, PathType};
 
-use crate::config::Config;
+use crate::config::{Config, Validation};
 use crate::error::{Diagnostic, DiagnosticKind, Skipped};
 use crate::host::{HostPattern, MAX_HOST_LEN};
 use crate::key::IngressKey;
@@ -103,7 +103,15 @@ fn quoted(s: &str) -> Option<String> {
 
 /// Screens one Ingress: class filter, validation, and the matcher's own checks.
 pub(crate) fn screen<'a>(ingress: &'a Ingress, config: &Config) -> Screened<'a> {
-    let key = IngressKey::of(ingress);
+    screen_keyed(ingress, IngressKey::of(ingress), config)
+}
+
+/// [`screen`], for a caller that already made the key.
+pub(crate) fn screen_keyed<'a>(
+    ingress: &'a Ingress,
+    key: IngressKey,
+    config: &Config,
+) -> Screened<'a> {
     let created = ingress
         .metadata
         .creation_timestamp
@@ -113,7 +121,7 @@ pub(crate) fn screen<'a>(ingress: &'a Ingress, config: &Config) -> Screened<'a> 
         key,
         created,
         served: false,
-        rules: Vec::new(),
+        rules: Vec::with_capacity(ingress.spec.rules.len()),
         default_backend: None,
         tls: Vec::new(),
         diagnostics: Vec::new(),
@@ -128,7 +136,10 @@ pub(crate) fn screen<'a>(ingress: &'a Ingress, config: &Config) -> Screened<'a> 
         return out;
     }
 
-    let validation = validate_ingress(ingress, &config.validation);
+    let validation = match &config.validation {
+        Validation::OnCreate(options) => validate_ingress(ingress, options),
+        Validation::Trusted => ingress_model::validation::Validation::default(),
+    };
     let errors: Vec<(Scope, FieldError)> = validation
         .errors
         .into_iter()
@@ -177,12 +188,12 @@ pub(crate) fn screen<'a>(ingress: &'a Ingress, config: &Config) -> Screened<'a> 
             );
             continue;
         }
+        let paths = rule.http.as_ref().map_or(&[][..], |h| &h.paths[..]);
         let mut screened = ScreenedRule {
             index: i,
             host: HostPattern::from_rule(host),
-            paths: Vec::new(),
+            paths: Vec::with_capacity(paths.len()),
         };
-        let paths = rule.http.as_ref().map_or(&[][..], |h| &h.paths[..]);
         for (j, path) in paths.iter().enumerate() {
             if has(Scope::Path(i, j)) {
                 continue;
@@ -243,7 +254,8 @@ impl<'a> Screened<'a> {
         j: usize,
         path: &'a HttpIngressPath,
     ) -> Option<ScreenedPath<'a>> {
-        let field = format!("spec.rules[{i}].http.paths[{j}]");
+        // Only formatted when something is wrong: building formats nothing for valid paths.
+        let field = format_args!("spec.rules[{i}].http.paths[{j}]");
         let Some(path_type) = path.path_type.as_ref() else {
             self.invalid(
                 format!("{field}.pathType"),

@@ -13,18 +13,20 @@ use crate::error::Diagnostic;
 use crate::explain::{Explanation, HostSelection};
 use crate::group::{Contributor, HostGroup};
 use crate::hash::FastHash;
-use crate::host::{HostPattern, MAX_HOST_LEN, ascii_lowercase, wildcard_suffix};
+use crate::host::{HostPattern, MAX_HOST_LEN, WildcardKey, ascii_lowercase, wildcard_suffix};
 use crate::key::IngressKey;
 use crate::matched::{Decision, Match};
 use crate::normalize::STACK_PATH_LEN;
 use crate::precedence;
 use crate::request::RequestView;
+use crate::rule::RouteRef;
+use crate::shard::ShardedMap;
 use crate::tls::{Certificate, TlsEntry, TlsIndex};
 
 /// Paths up to this long are normalised in a small stack buffer.
 const SHORT_PATH_LEN: usize = 256;
 
-type GroupMap<B> = HashMap<Arc<str>, Arc<HostGroup<B>>, FastHash>;
+type GroupMap<K, B> = ShardedMap<K, Arc<HostGroup<B>>>;
 
 /// A compiled set of Ingresses: immutable, `Send + Sync` when `B` is, cheap to share behind an
 /// `Arc`.
@@ -38,14 +40,15 @@ type GroupMap<B> = HashMap<Arc<str>, Arc<HostGroup<B>>, FastHash>;
 pub struct RouteTable<B> {
     pub(crate) config: Arc<Config>,
     pub(crate) mapper: Arc<Mapper<B>>,
-    pub(crate) exact: GroupMap<B>,
-    /// Keyed by the suffix after `*.`.
-    pub(crate) wildcard: GroupMap<B>,
+    pub(crate) exact: GroupMap<Arc<str>, B>,
+    /// Looked up by the suffix after `*.`.
+    pub(crate) wildcard: GroupMap<WildcardKey, B>,
     pub(crate) any: Option<Arc<HostGroup<B>>>,
-    /// Answers when no host group is selected (DESIGN.md rule 5, second half).
-    pub(crate) catch_all: Option<Arc<IngressEntry<B>>>,
+    /// The Ingresses with a default backend, in the order that answers when no host group is
+    /// selected (DESIGN.md rule 5, second half): rule-less first, then oldest.
+    pub(crate) defaults: Arc<[Arc<IngressEntry<B>>]>,
     pub(crate) tls: TlsIndex,
-    pub(crate) ingresses: HashMap<IngressKey, Arc<IngressEntry<B>>, FastHash>,
+    pub(crate) ingresses: ShardedMap<IngressKey, Arc<IngressEntry<B>>>,
 }
 
 /// A table and what building it reported.
@@ -144,11 +147,11 @@ impl<B> RouteTable<B> {
         let mut groups: HashMap<HostPattern, (Vec<_>, Vec<Contributor<B>>), FastHash> =
             HashMap::default();
         let mut tls: Vec<TlsEntry> = Vec::new();
-        let mut ingresses = HashMap::default();
+        let mut ingresses = ShardedMap::default();
         for c in compiled {
             for contribution in c.contributions {
                 let (routes, contributors) = groups.entry(contribution.host).or_default();
-                routes.extend(contribution.routes);
+                routes.extend(RouteRef::all(&contribution.routes));
                 contributors.push(Contributor {
                     entry: c.entry.clone(),
                     first_rule: contribution.first_rule,
@@ -157,13 +160,14 @@ impl<B> RouteTable<B> {
             tls.extend(c.tls);
             ingresses.insert(c.entry.key.clone(), c.entry);
         }
+        let defaults = sorted_defaults(ingresses.values().cloned());
         let mut table = RouteTable {
             config,
             mapper,
-            exact: HashMap::default(),
-            wildcard: HashMap::default(),
+            exact: ShardedMap::default(),
+            wildcard: ShardedMap::default(),
             any: None,
-            catch_all: None,
+            defaults,
             tls: TlsIndex::build(tls),
             ingresses,
         };
@@ -171,7 +175,6 @@ impl<B> RouteTable<B> {
             let group = HostGroup::build(pattern.clone(), routes, contributors);
             table.set_group(&pattern, Some(group));
         }
-        table.catch_all = table.compute_catch_all();
         table
     }
 
@@ -179,31 +182,17 @@ impl<B> RouteTable<B> {
         let group = group.map(Arc::new);
         match pattern {
             HostPattern::Any => self.any = group,
-            HostPattern::Exact(h) => set(&mut self.exact, h, group),
-            HostPattern::Wildcard(s) => set(&mut self.wildcard, s, group),
+            HostPattern::Exact(h) => set(&mut self.exact, h.clone(), group),
+            HostPattern::Wildcard(w) => set(&mut self.wildcard, WildcardKey(w.clone()), group),
         }
     }
 
     fn group(&self, pattern: &HostPattern) -> Option<&HostGroup<B>> {
         match pattern {
             HostPattern::Any => self.any.as_deref(),
-            HostPattern::Exact(h) => self.exact.get(h).map(|g| &**g),
-            HostPattern::Wildcard(s) => self.wildcard.get(s).map(|g| &**g),
+            HostPattern::Exact(h) => self.exact.get(&**h).map(|g| &**g),
+            HostPattern::Wildcard(w) => self.wildcard.get(&w[2..]).map(|g| &**g),
         }
-    }
-
-    /// The oldest Ingress without rules that has a default backend, else the oldest with one.
-    fn compute_catch_all(&self) -> Option<Arc<IngressEntry<B>>> {
-        self.ingresses
-            .values()
-            .filter(|e| e.default_backend.is_some())
-            .min_by(|a, b| {
-                // Rule-less first (`false < true`), then oldest.
-                a.has_rules
-                    .cmp(&b.has_rules)
-                    .then_with(|| precedence::older((a.created, &a.key), (b.created, &b.key)))
-            })
-            .cloned()
     }
 
     /// Where a request goes. Never allocates, except to normalise a path longer than 4 KiB
@@ -247,7 +236,7 @@ impl<B> RouteTable<B> {
     #[inline]
     fn decide<'t>(&'t self, host: &str, upper: bool, path: &str) -> Decision<'t, B> {
         let Some(group) = self.select(host, upper).1 else {
-            return self.default_decision(self.catch_all.as_deref());
+            return self.default_decision(self.defaults.first().map(|e| &**e));
         };
         match group.find(path) {
             Some(route) => Decision::Route(Match {
@@ -445,8 +434,9 @@ impl<B> RouteTable<B> {
     /// assert_eq!(name(&table), None);
     /// ```
     pub fn with_ingress(&self, ingress: &Ingress) -> Built<B> {
-        let compiled = compile(ingress, &self.config, &*self.mapper);
-        self.apply(IngressKey::of(ingress), Some(compiled))
+        let key = IngressKey::of(ingress);
+        let compiled = compile(ingress, key.clone(), &self.config, &*self.mapper);
+        self.apply(key, Some(compiled))
     }
 
     /// A table without the Ingress `key` (unchanged if it is not there). See
@@ -478,10 +468,23 @@ impl<B> RouteTable<B> {
             exact: self.exact.clone(),
             wildcard: self.wildcard.clone(),
             any: self.any.clone(),
-            catch_all: None,
+            defaults: self.defaults.clone(),
             tls: self.tls.clone(),
             ingresses: self.ingresses.clone(),
         };
+        let had_default = old.is_some_and(|o| o.default_backend.is_some());
+        let has_default = new
+            .as_ref()
+            .is_some_and(|c| c.entry.default_backend.is_some());
+        if had_default || has_default {
+            table.defaults = sorted_defaults(
+                self.defaults
+                    .iter()
+                    .filter(|e| e.key != key)
+                    .cloned()
+                    .chain(new.as_ref().map(|c| c.entry.clone())),
+            );
+        }
         let mut diagnostics = Vec::new();
         table.ingresses.remove(&key);
         if let Some(c) = &new {
@@ -503,20 +506,31 @@ impl<B> RouteTable<B> {
         }
         let new_tls = new.as_ref().map_or(&[][..], |c| &c.tls[..]);
         table.tls.update(&key, &tls_hosts, new_tls);
-        table.catch_all = table.compute_catch_all();
         sort_diagnostics(&mut diagnostics);
         Built { table, diagnostics }
     }
 }
 
-fn set<B>(map: &mut GroupMap<B>, key: &Arc<str>, group: Option<Arc<HostGroup<B>>>) {
+/// The Ingresses with a default backend: rule-less first (`false < true`), then oldest.
+fn sorted_defaults<B>(
+    entries: impl Iterator<Item = Arc<IngressEntry<B>>>,
+) -> Arc<[Arc<IngressEntry<B>>]> {
+    let mut v: Vec<_> = entries.filter(|e| e.default_backend.is_some()).collect();
+    v.sort_by(|a, b| {
+        a.has_rules
+            .cmp(&b.has_rules)
+            .then_with(|| precedence::older((a.created, &a.key), (b.created, &b.key)))
+    });
+    v.into()
+}
+
+fn set<K, B>(map: &mut GroupMap<K, B>, key: K, group: Option<Arc<HostGroup<B>>>)
+where
+    K: std::hash::Hash + Eq + Clone + std::borrow::Borrow<K>,
+{
     match group {
-        Some(g) => {
-            map.insert(key.clone(), g);
-        }
-        None => {
-            map.remove(key);
-        }
+        Some(g) => map.insert(key, g),
+        None => map.remove(&key),
     }
 }
 

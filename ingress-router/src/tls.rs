@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::hash::FastHash;
 use crate::host::{MAX_HOST_LEN, ascii_lowercase, wildcard_suffix};
 use crate::key::IngressKey;
+use crate::shard::ShardedMap;
 
 /// One host of one `spec.tls[i]` entry.
 #[derive(Clone, Debug)]
@@ -43,11 +44,11 @@ impl<'t> Certificate<'t> {
 }
 
 /// TLS hosts to entries, oldest Ingress first.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct TlsIndex {
-    exact: HashMap<Arc<str>, Arc<[TlsEntry]>, FastHash>,
+    exact: ShardedMap<Arc<str>, Arc<[TlsEntry]>>,
     /// Keyed by the suffix after `*.`.
-    wildcard: HashMap<Arc<str>, Arc<[TlsEntry]>, FastHash>,
+    wildcard: ShardedMap<Arc<str>, Arc<[TlsEntry]>>,
 }
 
 /// Where a TLS host pattern lives in the index.
