@@ -45,7 +45,11 @@ fn megabyte_hosts_and_paths_load_and_fail_validation_by_field() {
 fn hundred_thousand_ingresses_load_as_yaml_documents_and_as_a_json_list() {
     // 100 000 in optimised builds (CI runs this file with --release); a tenth of that in debug
     // builds, where the same code paths run twenty times slower.
-    let n = if cfg!(debug_assertions) { 10_000 } else { 100_000 };
+    let n = if cfg!(debug_assertions) {
+        10_000
+    } else {
+        100_000
+    };
     let mut yaml = String::with_capacity(n * 300);
     for i in 0..n {
         yaml.push_str(&ingress_yaml(
@@ -103,7 +107,12 @@ fn numbers_out_of_range() {
     }
     // Not even a finite number: the YAML parser refuses it, with its position.
     let m = Manifests::load_str("p.yaml", &doc("1e400"), &LoadOptions::default());
-    assert_eq!(m.errors[0].position.map(|p| p.0), Some(5), "{}", m.errors[0]);
+    assert_eq!(
+        m.errors[0].position.map(|p| p.0),
+        Some(5),
+        "{}",
+        m.errors[0]
+    );
 
     let m = Manifests::load_str(
         "p.json",

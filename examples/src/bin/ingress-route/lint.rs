@@ -142,13 +142,13 @@ pub(crate) fn service_findings(m: &Manifests) -> Vec<Finding> {
                         format!("Service {ns}/{} has no port named {name:?}", svc_ref.name),
                     ));
                 }
-            } else if let Some(number) = port.number.filter(|n| *n != 0) {
-                if svc.port_numbered(number).is_none() {
-                    out.push(warn(
-                        format!("{field}.service.port.number"),
-                        format!("Service {ns}/{} has no port {number}", svc_ref.name),
-                    ));
-                }
+            } else if let Some(number) = port.number.filter(|n| *n != 0)
+                && svc.port_numbered(number).is_none()
+            {
+                out.push(warn(
+                    format!("{field}.service.port.number"),
+                    format!("Service {ns}/{} has no port {number}", svc_ref.name),
+                ));
             }
         }
     }
