@@ -26,21 +26,41 @@ impl FastHasher {
     }
 }
 
+#[inline]
+fn read8(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(w)
+}
+
+#[inline]
+fn read4(b: &[u8]) -> u64 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[..4]);
+    u64::from(u32::from_le_bytes(w))
+}
+
 impl Hasher for FastHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
+        let n = bytes.len();
+        // Whole words, then the last word again, overlapping, for a tail: no byte copies.
+        if n >= 8 {
+            let mut i = 0;
+            while i + 8 <= n {
+                self.add(read8(&bytes[i..]));
+                i += 8;
+            }
+            if i < n {
+                self.add(read8(&bytes[n - 8..]));
+            }
+        } else if n >= 4 {
+            self.add(read4(bytes) | (read4(&bytes[n - 4..]) << 32));
+        } else if n > 0 {
+            let b = |i: usize| u64::from(bytes[i]);
+            self.add(b(0) | (b(n / 2) << 8) | (b(n - 1) << 16));
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
-        }
+        self.add(n as u64);
     }
 
     #[inline]
@@ -56,5 +76,27 @@ impl Hasher for FastHasher {
     #[inline]
     fn finish(&self) -> u64 {
         self.hash.rotate_left(20)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::BuildHasher;
+
+    use super::*;
+
+    #[test]
+    fn every_length_and_byte_counts() {
+        let h = |s: &[u8]| FastHash::default().hash_one(s);
+        let mut seen = std::collections::HashSet::new();
+        for n in 0..40 {
+            let base = vec![b'a'; n];
+            assert!(seen.insert(h(&base)), "length {n}");
+            for i in 0..n {
+                let mut s = base.clone();
+                s[i] = b'b';
+                assert!(seen.insert(h(&s)), "length {n}, byte {i}");
+            }
+        }
     }
 }

@@ -4,11 +4,15 @@
 //! This is what makes [`RouteTable::with_ingress`](crate::RouteTable::with_ingress) cost the
 //! size of a shard, not the size of the table: copying the map copies 64 pointers, and writing
 //! to it copies one shard (a 64th of the entries) if another table still shares it.
+//!
+//! The shards are `hashbrown::HashTable`s so a key is hashed once: the same hash picks the
+//! shard (from bits the table does not use) and the bucket.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
+
+use hashbrown::HashTable;
 
 use crate::hash::FastHash;
 
@@ -16,7 +20,7 @@ const SHARDS: usize = 64;
 
 /// See the module docs.
 pub(crate) struct ShardedMap<K, V> {
-    shards: Vec<Arc<HashMap<K, V, FastHash>>>,
+    shards: Vec<Arc<HashTable<(K, V)>>>,
     len: usize,
 }
 
@@ -32,29 +36,37 @@ impl<K, V> Clone for ShardedMap<K, V> {
 impl<K, V> Default for ShardedMap<K, V> {
     fn default() -> Self {
         ShardedMap {
-            shards: (0..SHARDS).map(|_| Arc::new(HashMap::default())).collect(),
+            shards: (0..SHARDS).map(|_| Arc::new(HashTable::new())).collect(),
             len: 0,
         }
     }
+}
+
+#[inline]
+fn hash<Q: Hash + ?Sized>(key: &Q) -> u64 {
+    FastHash::default().hash_one(key)
+}
+
+/// The shard of a hash: bits the table does not use (it takes the bucket from the low bits and
+/// its tag from the top seven).
+#[inline]
+fn shard(hash: u64) -> usize {
+    (hash >> 32) as usize % SHARDS
 }
 
 // === impl ShardedMap ===
 
 impl<K: Hash + Eq, V> ShardedMap<K, V> {
     #[inline]
-    fn shard_of<Q: Hash + ?Sized>(key: &Q) -> usize {
-        // Bits the inner maps do not use: hashbrown takes the bucket from the low bits and its
-        // tag from the top seven.
-        (FastHash::default().hash_one(key) >> 32) as usize % SHARDS
-    }
-
-    #[inline]
     pub(crate) fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.shards[Self::shard_of(key)].get(key)
+        let h = hash(key);
+        self.shards[shard(h)]
+            .find(h, |(k, _)| k.borrow() == key)
+            .map(|(_, v)| v)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -66,19 +78,24 @@ impl<K: Hash + Eq, V> ShardedMap<K, V> {
     }
 
     pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
-        self.shards.iter().flat_map(|s| s.values())
+        self.shards.iter().flat_map(|s| s.iter().map(|(_, v)| v))
     }
 
     pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
-        self.shards.iter().flat_map(|s| s.keys())
+        self.shards.iter().flat_map(|s| s.iter().map(|(k, _)| k))
     }
 }
 
 impl<K: Hash + Eq + Clone, V: Clone> ShardedMap<K, V> {
     pub(crate) fn insert(&mut self, key: K, value: V) {
-        let shard = Arc::make_mut(&mut self.shards[Self::shard_of(&key)]);
-        if shard.insert(key, value).is_none() {
-            self.len += 1;
+        let h = hash(&key);
+        let table = Arc::make_mut(&mut self.shards[shard(h)]);
+        match table.find_mut(h, |(k, _)| *k == key) {
+            Some(entry) => entry.1 = value,
+            None => {
+                table.insert_unique(h, (key, value), |(k, _)| hash(k));
+                self.len += 1;
+            }
         }
     }
 
@@ -87,11 +104,15 @@ impl<K: Hash + Eq + Clone, V: Clone> ShardedMap<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let i = Self::shard_of(key);
+        let h = hash(key);
+        let i = shard(h);
         // Only copy a shared shard when the key is really there.
-        if self.shards[i].contains_key(key) {
-            Arc::make_mut(&mut self.shards[i]).remove(key);
-            self.len -= 1;
+        if self.shards[i].find(h, |(k, _)| k.borrow() == key).is_some() {
+            let table = Arc::make_mut(&mut self.shards[i]);
+            if let Ok(entry) = table.find_entry(h, |(k, _)| k.borrow() == key) {
+                entry.remove();
+                self.len -= 1;
+            }
         }
     }
 }
@@ -106,6 +127,7 @@ mod tests {
         for i in 0..1000 {
             a.insert(format!("h{i}").into(), i);
         }
+        a.insert("h3".into(), 3);
         assert_eq!(a.len(), 1000);
         let mut b = a.clone();
         b.insert("new".into(), 1);
@@ -123,5 +145,7 @@ mod tests {
             .count();
         assert!(shared >= SHARDS - 2, "{shared}");
         assert_eq!(b.keys().count(), 1000);
+        assert_eq!(b.values().count(), 1000);
+        assert!(!b.is_empty());
     }
 }
