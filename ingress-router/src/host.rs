@@ -162,21 +162,30 @@ impl std::hash::Hash for WildcardKey {
 ///
 /// Case is not touched here; lookups compare ASCII case-insensitively.
 pub(crate) fn normalize_host(host: &str) -> &str {
-    let host = if let Some(rest) = host.strip_prefix('[') {
-        match rest.find(']') {
+    normalize_host_and_case(host).0
+}
+
+/// [`normalize_host`], and whether the result has an ASCII upper-case letter, in one scan.
+#[inline]
+pub(crate) fn normalize_host_and_case(host: &str) -> (&str, bool) {
+    let (host, upper) = if let Some(rest) = host.strip_prefix('[') {
+        let inner = match rest.find(']') {
             Some(end) => &rest[..end],
             None => host,
-        }
+        };
+        (inner, crate::scan::any_upper(inner.as_bytes()))
     } else {
-        // One pass: where the first colon is, and whether everything after it is digits.
         let bytes = host.as_bytes();
-        match crate::scan::find_byte(bytes, b':') {
+        match crate::scan::scan_host(bytes) {
             // Only one colon: `name:port`. The port must be digits (possibly none: `foo.com:`).
-            Some(i) if bytes[i + 1..].iter().all(u8::is_ascii_digit) => &host[..i],
-            _ => host,
+            (Some(i), upper) if bytes[i + 1..].iter().all(u8::is_ascii_digit) => {
+                (&host[..i], upper)
+            }
+            (Some(_), _) => (host, crate::scan::any_upper(bytes)),
+            (None, upper) => (host, upper),
         }
     };
-    host.strip_suffix('.').unwrap_or(host)
+    (host.strip_suffix('.').unwrap_or(host), upper)
 }
 
 /// The part of a (normalised) request host a wildcard rule compares with its suffix: everything

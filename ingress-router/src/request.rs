@@ -1,7 +1,7 @@
 //! [`RequestView`]: the host and path of a request, normalised by slicing.
 
-use crate::host::normalize_host;
-use crate::scan::{any_upper, scan_path};
+use crate::host::normalize_host_and_case;
+use crate::scan::scan_path;
 
 /// What one scan of the request noticed, so the table does not scan again.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -45,11 +45,11 @@ impl<'r> RequestView<'r> {
     /// A view of `host` (a `Host` header or `:authority` value; `""` when there is none) and
     /// `path` (a request target's path, possibly with query and fragment).
     pub fn new(host: &'r str, path: &'r str) -> Self {
-        let host = normalize_host(host);
+        let (host, upper_host) = normalize_host_and_case(host);
         // One pass over the path: where it ends, and whether normalisation could change it.
         let scan = scan_path(path.as_bytes());
         let hints = Hints {
-            upper_host: any_upper(host.as_bytes()),
+            upper_host,
             dot: scan.dot,
             escapes_or_slashes: scan.escapes_or_slashes,
         };

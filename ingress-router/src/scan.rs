@@ -37,9 +37,9 @@ fn has_upper(v: u64) -> bool {
     ((LO * (127 + n)).wrapping_sub(x) & !v & x.wrapping_add(LO * (127 - m)) & HI) != 0
 }
 
-/// Index of the first `b` in `bytes`.
-#[inline]
-pub(crate) fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
+/// Index of the first `b` in `bytes` (the tests' cross-check of the word masks).
+#[cfg(test)]
+fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
     let mut chunks = bytes.chunks_exact(8);
     let mut base = 0;
     for c in &mut chunks {
@@ -54,6 +54,33 @@ pub(crate) fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
         .iter()
         .position(|&x| x == b)
         .map(|i| base + i)
+}
+
+/// The first `:` of a host, and whether an ASCII upper-case letter comes before it (or
+/// anywhere, when there is no colon): one pass for the port and the case of a `Host` header.
+#[inline]
+pub(crate) fn scan_host(bytes: &[u8]) -> (Option<usize>, bool) {
+    let mut upper = false;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    for c in &mut chunks {
+        let v = word(c);
+        let colons = equal_bytes(v, b':');
+        if colons != 0 {
+            let at = (colons.trailing_zeros() / 8) as usize;
+            upper |= c[..at].iter().any(u8::is_ascii_uppercase);
+            return (Some(base + at), upper);
+        }
+        upper |= has_upper(v);
+        base += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b == b':' {
+            return (Some(base + i), upper);
+        }
+        upper |= b.is_ascii_uppercase();
+    }
+    (None, upper)
 }
 
 /// Whether some byte is an ASCII upper-case letter.
@@ -169,6 +196,14 @@ mod tests {
                 String::from_utf8_lossy(s)
             );
             assert_eq!(find_byte(s, b':'), s.iter().position(|&b| b == b':'));
+            let colon = s.iter().position(|&b| b == b':');
+            let before = &s[..colon.unwrap_or(s.len())];
+            assert_eq!(
+                scan_host(s),
+                (colon, before.iter().any(u8::is_ascii_uppercase)),
+                "{:?}",
+                String::from_utf8_lossy(s)
+            );
         }
         // Every byte value in every position of a word.
         for b in 0..=255u8 {
@@ -177,6 +212,12 @@ mod tests {
                 s[at] = b;
                 assert_eq!(any_upper(&s), b.is_ascii_uppercase(), "{b} at {at}");
                 assert_eq!(find_byte(&s, b'?'), (b == b'?').then_some(at));
+                let colon = s.iter().position(|&x| x == b':');
+                let before = &s[..colon.unwrap_or(s.len())];
+                assert_eq!(
+                    scan_host(&s),
+                    (colon, before.iter().any(u8::is_ascii_uppercase))
+                );
                 assert_eq!(scan_path(&s), naive(&s), "{b} at {at}");
             }
         }
