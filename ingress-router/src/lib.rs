@@ -478,13 +478,13 @@
 //! and a path with dot segments is normalised into a 4 KiB stack buffer (longer ones, rare and
 //! suspicious, are normalised on the heap). A test with a counting allocator holds it to that.
 //!
-//! [`reference`] is a naive transcription of the same rules (a linear scan); property tests
+//! [`reference`](mod@reference) is a naive transcription of the same rules (a linear scan); property tests
 //! check that the table agrees with it on random rule sets.
 //!
 //! # Features
 //!
-//! * `http`: [`RequestView::from_request`] and [`RequestView::from_parts`].
-//! * `regex`: [`ImplementationSpecific::Regex`] (pulls in the `regex` crate; matching a regex
+//! * `http`: `RequestView::from_request` and `RequestView::from_parts`.
+//! * `regex`: `ImplementationSpecific::Regex` (pulls in the `regex` crate; matching a regex
 //!   path may allocate the regex engine's per-thread cache on first use).
 
 mod builder;
@@ -524,3 +524,8 @@ pub use request::RequestView;
 pub use rule::PathRule;
 pub use table::{Built, RouteTable, Stats};
 pub use tls::Certificate;
+
+/// The README's examples run as doctests too (STYLE.md).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
