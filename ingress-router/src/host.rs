@@ -87,7 +87,8 @@ impl HostPattern {
             HostPattern::Any => true,
             HostPattern::Exact(h) => !host.is_empty() && host.eq_ignore_ascii_case(h),
             HostPattern::Wildcard(w) => {
-                wildcard_suffix(host).is_some_and(|rest| rest.eq_ignore_ascii_case(&w[2..]))
+                let suffix = w.strip_prefix("*.").unwrap_or(w);
+                wildcard_suffix(host).is_some_and(|rest| rest.eq_ignore_ascii_case(suffix))
             }
         }
     }
@@ -129,7 +130,7 @@ pub(crate) struct WildcardKey(pub(crate) Arc<str>);
 
 impl WildcardKey {
     fn suffix(&self) -> &str {
-        self.0.get(2..).unwrap_or("")
+        self.0.strip_prefix("*.").unwrap_or(&self.0)
     }
 }
 

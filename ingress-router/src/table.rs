@@ -191,7 +191,10 @@ impl<B> RouteTable<B> {
         match pattern {
             HostPattern::Any => self.any.as_deref(),
             HostPattern::Exact(h) => self.exact.get(&**h).map(|g| &**g),
-            HostPattern::Wildcard(w) => self.wildcard.get(&w[2..]).map(|g| &**g),
+            HostPattern::Wildcard(w) => self
+                .wildcard
+                .get(w.strip_prefix("*.").unwrap_or(w))
+                .map(|g| &**g),
         }
     }
 
