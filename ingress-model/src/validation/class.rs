@@ -43,7 +43,7 @@ pub(crate) fn validate_update(old: &IngressClass, new: &IngressClass) -> Validat
     let new_controller = new.spec.controller.as_deref().unwrap_or("");
     if new_controller != old.spec.controller.as_deref().unwrap_or("") {
         errors.push(FieldError::invalid(
-            Path::new("spec").child("controller").as_str(),
+            Path::new("spec").child("controller").to_string(),
             new_controller,
             FIELD_IMMUTABLE,
         ));
@@ -68,11 +68,11 @@ fn validate_spec(spec: &IngressClassSpec, path: &Path, errs: &mut Vec<FieldError
     let controller = spec.controller.as_deref().unwrap_or("");
     let controller_path = path.child("controller");
     if controller.is_empty() {
-        errs.push(FieldError::required(controller_path.as_str(), ""));
+        errs.push(FieldError::required(controller_path.to_string(), ""));
     } else {
         if controller.len() > MAX_CONTROLLER_LENGTH {
             errs.push(FieldError::too_long(
-                controller_path.as_str(),
+                controller_path.to_string(),
                 MAX_CONTROLLER_LENGTH,
             ));
         }
@@ -92,14 +92,14 @@ fn domain_prefixed_path(path: &Path, value: &str, errs: &mut Vec<FieldError>) {
         .filter(|(h, r)| !h.is_empty() && !r.is_empty())
     else {
         errs.push(FieldError::invalid(
-            path.as_str(),
+            path.to_string(),
             value,
             "must be a domain-prefixed path (such as \"acme.io/foo\")",
         ));
         return;
     };
     for msg in names::is_dns1123_subdomain(host) {
-        errs.push(FieldError::invalid(path.as_str(), host, msg));
+        errs.push(FieldError::invalid(path.to_string(), host, msg));
     }
     let path_chars_ok = rest.bytes().all(|b| {
         b.is_ascii_alphanumeric()
@@ -126,7 +126,7 @@ fn domain_prefixed_path(path: &Path, value: &str, errs: &mut Vec<FieldError>) {
     });
     if !path_chars_ok {
         errs.push(FieldError::invalid(
-            path.as_str(),
+            path.to_string(),
             rest,
             names::regex_error("Invalid path", HTTP_PATH_FMT, &[]),
         ));
@@ -144,7 +144,7 @@ fn validate_parameters(
     if let Some(group) = &params.api_group {
         for msg in names::is_dns1123_subdomain(group) {
             errs.push(FieldError::invalid(
-                path.child("apiGroup").as_str(),
+                path.child("apiGroup").to_string(),
                 group,
                 msg,
             ));
@@ -152,10 +152,14 @@ fn validate_parameters(
     }
     for (field, value) in [("kind", &params.kind), ("name", &params.name)] {
         if value.is_empty() {
-            errs.push(FieldError::required(path.child(field).as_str(), ""));
+            errs.push(FieldError::required(path.child(field).to_string(), ""));
         } else {
             for msg in names::is_path_segment_name(value) {
-                errs.push(FieldError::invalid(path.child(field).as_str(), value, msg));
+                errs.push(FieldError::invalid(
+                    path.child(field).to_string(),
+                    value,
+                    msg,
+                ));
             }
         }
     }
@@ -165,13 +169,13 @@ fn validate_parameters(
     match scope {
         SCOPE_NAMESPACE => match &params.namespace {
             None => errs.push(FieldError::required(
-                namespace_path.as_str(),
+                namespace_path.to_string(),
                 "`parameters.scope` is set to 'Namespace'",
             )),
             Some(ns) => {
                 // ValidateNamespaceName = NameIsDNSLabel.
                 for msg in names::is_dns1123_label(ns) {
-                    errs.push(FieldError::invalid(namespace_path.as_str(), ns, msg));
+                    errs.push(FieldError::invalid(namespace_path.to_string(), ns, msg));
                 }
             }
         },
@@ -179,13 +183,13 @@ fn validate_parameters(
             // Any namespace, even "", is forbidden with Cluster scope.
             if params.namespace.is_some() {
                 errs.push(FieldError::forbidden(
-                    namespace_path.as_str(),
+                    namespace_path.to_string(),
                     "`parameters.scope` is set to 'Cluster'",
                 ));
             }
         }
         other => errs.push(FieldError::not_supported(
-            path.child("scope").as_str(),
+            path.child("scope").to_string(),
             other,
             &SUPPORTED_SCOPES,
         )),

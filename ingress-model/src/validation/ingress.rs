@@ -60,7 +60,7 @@ pub(crate) fn validate_create(ingress: &Ingress, options: &ValidationOptions) ->
     ) && annotation != class
     {
         errors.push(FieldError::invalid(
-            Path::new("annotations").child(CLASS_ANNOTATION).as_str(),
+            Path::new("annotations").child(CLASS_ANNOTATION).to_string(),
             annotation,
             "must match `ingressClassName` when both are specified",
         ));
@@ -113,7 +113,7 @@ fn validate_spec(spec: &IngressSpec, path: &Path, opts: Options, errs: &mut Vec<
     if spec.rules.is_empty() && spec.default_backend.is_none() {
         // The bad value is the (nil) rules list, which the API server JSON-encodes as `null`.
         errs.push(FieldError::invalid_rendered(
-            path.as_str(),
+            path.to_string(),
             "null",
             "either `defaultBackend` or `rules` must be specified",
         ));
@@ -127,7 +127,7 @@ fn validate_spec(spec: &IngressSpec, path: &Path, opts: Options, errs: &mut Vec<
         // ValidateIngressClassName = NameIsDNSSubdomain.
         for msg in names::is_dns1123_subdomain(class) {
             errs.push(FieldError::invalid(
-                path.child("ingressClassName").as_str(),
+                path.child("ingressClassName").to_string(),
                 class,
                 msg,
             ));
@@ -148,7 +148,7 @@ fn validate_tls(spec: &IngressSpec, path: &Path, opts: Options, errs: &mut Vec<F
             };
             for msg in msgs {
                 errs.push(FieldError::invalid(
-                    tls_path.child("hosts").index(j).as_str(),
+                    tls_path.child("hosts").index(j).to_string(),
                     host,
                     msg,
                 ));
@@ -158,7 +158,7 @@ fn validate_tls(spec: &IngressSpec, path: &Path, opts: Options, errs: &mut Vec<F
             let secret = tls.secret_name.as_deref().unwrap_or("");
             for msg in tls_secret_name_errors(secret) {
                 errs.push(FieldError::invalid(
-                    tls_path.child("secretName").as_str(),
+                    tls_path.child("secretName").to_string(),
                     secret,
                     msg,
                 ));
@@ -188,19 +188,19 @@ fn validate_rules(rules: &[IngressRule], path: &Path, opts: Options, errs: &mut 
             let host_path = rule_path.child("host");
             if names::parse_ip_sloppy(host).is_some() {
                 errs.push(FieldError::invalid(
-                    host_path.as_str(),
+                    host_path.to_string(),
                     host,
                     "must be a DNS name, not an IP address",
                 ));
             }
             if host.contains('*') {
                 for msg in names::is_wildcard_dns1123_subdomain(host) {
-                    errs.push(FieldError::invalid(host_path.as_str(), host, msg));
+                    errs.push(FieldError::invalid(host_path.to_string(), host, msg));
                 }
                 wildcard = true;
             } else {
                 for msg in names::is_dns1123_subdomain(host) {
-                    errs.push(FieldError::invalid(host_path.as_str(), host, msg));
+                    errs.push(FieldError::invalid(host_path.to_string(), host, msg));
                 }
             }
         }
@@ -221,7 +221,10 @@ fn validate_rule_value(
     let Some(http) = http else { return };
     let http_path = path.child("http");
     if http.paths.is_empty() {
-        errs.push(FieldError::required(http_path.child("paths").as_str(), ""));
+        errs.push(FieldError::required(
+            http_path.child("paths").to_string(),
+            "",
+        ));
     }
     for (i, p) in http.paths.iter().enumerate() {
         validate_http_path(p, &http_path.child("paths").index(i), opts, errs);
@@ -233,7 +236,7 @@ fn validate_rule_value(
 fn validate_http_path(p: &HttpIngressPath, path: &Path, opts: Options, errs: &mut Vec<FieldError>) {
     let Some(path_type) = &p.path_type else {
         errs.push(FieldError::required(
-            path.child("pathType").as_str(),
+            path.child("pathType").to_string(),
             "pathType must be specified",
         ));
         return;
@@ -244,7 +247,7 @@ fn validate_http_path(p: &HttpIngressPath, path: &Path, opts: Options, errs: &mu
         PathType::Exact | PathType::Prefix => {
             if !value.starts_with('/') {
                 errs.push(FieldError::invalid(
-                    value_path.as_str(),
+                    value_path.to_string(),
                     value,
                     "must be an absolute path",
                 ));
@@ -253,7 +256,7 @@ fn validate_http_path(p: &HttpIngressPath, path: &Path, opts: Options, errs: &mu
                 for seq in INVALID_PATH_SEQUENCES {
                     if value.contains(seq) {
                         errs.push(FieldError::invalid(
-                            value_path.as_str(),
+                            value_path.to_string(),
                             value,
                             format!("must not contain '{seq}'"),
                         ));
@@ -262,7 +265,7 @@ fn validate_http_path(p: &HttpIngressPath, path: &Path, opts: Options, errs: &mu
                 for suffix in INVALID_PATH_SUFFIXES {
                     if value.ends_with(suffix) {
                         errs.push(FieldError::invalid(
-                            value_path.as_str(),
+                            value_path.to_string(),
                             value,
                             format!("cannot end with '{suffix}'"),
                         ));
@@ -273,7 +276,7 @@ fn validate_http_path(p: &HttpIngressPath, path: &Path, opts: Options, errs: &mu
         PathType::ImplementationSpecific => {
             if !value.is_empty() && !value.starts_with('/') {
                 errs.push(FieldError::invalid(
-                    value_path.as_str(),
+                    value_path.to_string(),
                     value,
                     "must be an absolute path",
                 ));
@@ -281,7 +284,7 @@ fn validate_http_path(p: &HttpIngressPath, path: &Path, opts: Options, errs: &mu
         }
         PathType::Unknown(other) => {
             errs.push(FieldError::not_supported(
-                path.child("pathType").as_str(),
+                path.child("pathType").to_string(),
                 other,
                 &SUPPORTED_PATH_TYPES,
             ));
@@ -301,7 +304,7 @@ fn validate_backend(
     match (&backend.service, &backend.resource) {
         (Some(_), Some(_)) => {
             errs.push(FieldError::invalid(
-                path.as_str(),
+                path.to_string(),
                 "",
                 "cannot set both resource and service backends",
             ));
@@ -310,9 +313,10 @@ fn validate_backend(
             validate_typed_local_object_reference(resource, &path.child("resource"), errs);
         }
         (Some(service), None) => {
-            let name_path = path.child("service").child("name");
+            let service_path = path.child("service");
+            let name_path = service_path.child("name");
             if service.name.is_empty() {
-                errs.push(FieldError::required(name_path.as_str(), ""));
+                errs.push(FieldError::required(name_path.to_string(), ""));
             } else {
                 // apivalidation.ValidateServiceName = NameIsDNS1035Label; the relaxed form is
                 // NameIsDNSLabel.
@@ -322,23 +326,27 @@ fn validate_backend(
                     names::is_dns1035_label(&service.name)
                 };
                 for msg in msgs {
-                    errs.push(FieldError::invalid(name_path.as_str(), &service.name, msg));
+                    errs.push(FieldError::invalid(
+                        name_path.to_string(),
+                        &service.name,
+                        msg,
+                    ));
                 }
             }
-            let port = service.port.clone().unwrap_or_default();
-            let port_name = port.name.as_deref().unwrap_or("");
-            let port_number = port.number.unwrap_or(0);
-            let port_path = path.child("service").child("port");
+            let port = service.port.as_ref();
+            let port_name = port.and_then(|p| p.name.as_deref()).unwrap_or("");
+            let port_number = port.and_then(|p| p.number).unwrap_or(0);
+            let port_path = service_path.child("port");
             match (!port_name.is_empty(), port_number != 0) {
                 (true, true) => errs.push(FieldError::invalid(
-                    path.as_str(),
+                    path.to_string(),
                     "",
                     "cannot set both port name & port number",
                 )),
                 (true, false) => {
                     for msg in names::is_valid_port_name(port_name) {
                         errs.push(FieldError::invalid(
-                            port_path.child("name").as_str(),
+                            port_path.child("name").to_string(),
                             port_name,
                             msg,
                         ));
@@ -347,21 +355,21 @@ fn validate_backend(
                 (false, true) => {
                     for msg in names::is_valid_port_num(i64::from(port_number)) {
                         errs.push(FieldError::invalid_int(
-                            port_path.child("number").as_str(),
+                            port_path.child("number").to_string(),
                             i64::from(port_number),
                             msg,
                         ));
                     }
                 }
                 (false, false) => errs.push(FieldError::required(
-                    path.as_str(),
+                    path.to_string(),
                     "port name or number is required",
                 )),
             }
         }
         (None, None) => {
             errs.push(FieldError::invalid(
-                path.as_str(),
+                path.to_string(),
                 "",
                 "resource or service backend is required",
             ));
@@ -379,7 +387,7 @@ fn validate_typed_local_object_reference(
     if let Some(group) = &r.api_group {
         for msg in names::is_dns1123_subdomain(group) {
             errs.push(FieldError::invalid(
-                path.child("apiGroup").as_str(),
+                path.child("apiGroup").to_string(),
                 group,
                 msg,
             ));
@@ -387,10 +395,14 @@ fn validate_typed_local_object_reference(
     }
     for (field, value) in [("kind", &r.kind), ("name", &r.name)] {
         if value.is_empty() {
-            errs.push(FieldError::required(path.child(field).as_str(), ""));
+            errs.push(FieldError::required(path.child(field).to_string(), ""));
         } else {
             for msg in names::is_path_segment_name(value) {
-                errs.push(FieldError::invalid(path.child(field).as_str(), value, msg));
+                errs.push(FieldError::invalid(
+                    path.child(field).to_string(),
+                    value,
+                    msg,
+                ));
             }
         }
     }

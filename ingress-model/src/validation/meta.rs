@@ -39,12 +39,16 @@ pub(crate) fn validate_object_meta(
     if name.is_empty() {
         // generateName is not modelled, so it cannot stand in for the name.
         errs.push(FieldError::required(
-            path.child("name").as_str(),
+            path.child("name").to_string(),
             "name or generateName is required",
         ));
     } else {
         for msg in name_check(name) {
-            errs.push(FieldError::invalid(path.child("name").as_str(), name, msg));
+            errs.push(FieldError::invalid(
+                path.child("name").to_string(),
+                name,
+                msg,
+            ));
         }
     }
     let namespace = meta.namespace();
@@ -52,7 +56,7 @@ pub(crate) fn validate_object_meta(
         // ValidateNamespaceName = NameIsDNSLabel.
         for msg in names::is_dns1123_label(namespace) {
             errs.push(FieldError::invalid(
-                path.child("namespace").as_str(),
+                path.child("namespace").to_string(),
                 namespace,
                 msg,
             ));
@@ -66,10 +70,10 @@ fn validate_labels_and_annotations(meta: &ObjectMeta, path: &Path, errs: &mut Ve
     let labels = path.child("labels");
     for (key, value) in &meta.labels {
         for msg in names::is_qualified_name(key) {
-            errs.push(FieldError::invalid(labels.as_str(), key, msg));
+            errs.push(FieldError::invalid(labels.to_string(), key, msg));
         }
         for msg in names::is_valid_label_value(value) {
-            errs.push(FieldError::invalid(labels.as_str(), value, msg));
+            errs.push(FieldError::invalid(labels.to_string(), value, msg));
         }
     }
     let annotations = path.child("annotations");
@@ -77,13 +81,13 @@ fn validate_labels_and_annotations(meta: &ObjectMeta, path: &Path, errs: &mut Ve
     for (key, value) in &meta.annotations {
         // "The rule is QualifiedName except that case doesn't matter" (objectmeta.go).
         for msg in names::is_qualified_name(&key.to_lowercase()) {
-            errs.push(FieldError::invalid(annotations.as_str(), key, msg));
+            errs.push(FieldError::invalid(annotations.to_string(), key, msg));
         }
         total = total.saturating_add(key.len()).saturating_add(value.len());
     }
     if total > TOTAL_ANNOTATION_SIZE_LIMIT {
         errs.push(FieldError::too_long(
-            annotations.as_str(),
+            annotations.to_string(),
             TOTAL_ANNOTATION_SIZE_LIMIT,
         ));
     }
@@ -102,7 +106,7 @@ pub(crate) fn validate_object_meta_update(
     let path = Path::new("metadata");
     if new.name() != old.name() {
         errs.push(FieldError::invalid(
-            path.child("name").as_str(),
+            path.child("name").to_string(),
             new.name(),
             FIELD_IMMUTABLE,
         ));
@@ -113,7 +117,7 @@ pub(crate) fn validate_object_meta_update(
         && new.namespace() != old.namespace()
     {
         errs.push(FieldError::invalid(
-            path.child("namespace").as_str(),
+            path.child("namespace").to_string(),
             new.namespace(),
             FIELD_IMMUTABLE,
         ));
@@ -122,7 +126,7 @@ pub(crate) fn validate_object_meta_update(
     let new_uid = new.uid.as_deref().unwrap_or("");
     if !new_uid.is_empty() && new_uid != old.uid.as_deref().unwrap_or("") {
         errs.push(FieldError::invalid(
-            path.child("uid").as_str(),
+            path.child("uid").to_string(),
             new_uid,
             FIELD_IMMUTABLE,
         ));
@@ -130,7 +134,7 @@ pub(crate) fn validate_object_meta_update(
     // BeforeUpdate: "ignore changes to timestamp" unless the old object had none.
     if let (None, Some(created)) = (&old.creation_timestamp, &new.creation_timestamp) {
         errs.push(FieldError::invalid_rendered(
-            path.child("creationTimestamp").as_str(),
+            path.child("creationTimestamp").to_string(),
             go_quote(created.as_str()),
             FIELD_IMMUTABLE,
         ));

@@ -110,8 +110,11 @@ struct RouteArgs {
     /// {"host": "a.example.com"|null, "path": "/x?y=1", "scheme": "http"|"https", "sni": "..."}
     #[arg(long, value_name = "FILE|-")]
     requests: Option<String>,
-    /// Requests as URLs: http://host[:port]/path?query or https://... (sets SNI to the host).
-    #[arg(value_name = "URL")]
+    // Not a doc comment: rustdoc would read `[:port]` as a link.
+    #[arg(
+        value_name = "URL",
+        help = "Requests as URLs: http://host[:port]/path?query or https://... (sets SNI to the host)"
+    )]
     urls: Vec<String>,
 }
 
