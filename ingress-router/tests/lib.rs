@@ -4,6 +4,7 @@ mod support;
 
 mod api;
 mod diagnostics;
+mod hostile;
 mod send_sync;
 mod update;
 mod vectors;
