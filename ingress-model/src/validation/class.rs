@@ -141,28 +141,13 @@ fn validate_parameters(
     path: &Path,
     errs: &mut Vec<FieldError>,
 ) {
-    if let Some(group) = &params.api_group {
-        for msg in names::is_dns1123_subdomain(group) {
-            errs.push(FieldError::invalid(
-                path.child("apiGroup").to_string(),
-                group,
-                msg,
-            ));
-        }
-    }
-    for (field, value) in [("kind", &params.kind), ("name", &params.name)] {
-        if value.is_empty() {
-            errs.push(FieldError::required(path.child(field).to_string(), ""));
-        } else {
-            for msg in names::is_path_segment_name(value) {
-                errs.push(FieldError::invalid(
-                    path.child(field).to_string(),
-                    value,
-                    msg,
-                ));
-            }
-        }
-    }
+    super::ingress::validate_object_reference(
+        params.api_group.as_deref(),
+        &params.kind,
+        &params.name,
+        path,
+        errs,
+    );
 
     let scope = params.scope.as_deref().unwrap_or(SCOPE_CLUSTER);
     let namespace_path = path.child("namespace");

@@ -384,7 +384,20 @@ fn validate_typed_local_object_reference(
     path: &Path,
     errs: &mut Vec<FieldError>,
 ) {
-    if let Some(group) = &r.api_group {
+    validate_object_reference(r.api_group.as_deref(), &r.kind, &r.name, path, errs);
+}
+
+/// The checks `validateIngressTypedLocalObjectReference` and
+/// `validateIngressClassParametersReference` share: `apiGroup` (when set, even to `""`) a
+/// DNS-1123 subdomain; `kind` and `name` required and usable as REST path segments.
+pub(super) fn validate_object_reference(
+    api_group: Option<&str>,
+    kind: &str,
+    name: &str,
+    path: &Path,
+    errs: &mut Vec<FieldError>,
+) {
+    if let Some(group) = api_group {
         for msg in names::is_dns1123_subdomain(group) {
             errs.push(FieldError::invalid(
                 path.child("apiGroup").to_string(),
@@ -393,7 +406,7 @@ fn validate_typed_local_object_reference(
             ));
         }
     }
-    for (field, value) in [("kind", &r.kind), ("name", &r.name)] {
+    for (field, value) in [("kind", kind), ("name", name)] {
         if value.is_empty() {
             errs.push(FieldError::required(path.child(field).to_string(), ""));
         } else {
