@@ -144,3 +144,35 @@ fn nul_bytes_and_control_characters_are_data_not_crashes() {
     );
     assert_eq!(m.services.len() + m.errors.len(), 1);
 }
+
+#[test]
+fn a_hundred_megabyte_document_fails_fast() {
+    let started = std::time::Instant::now();
+    // In memory: refused from its length, before any parsing.
+    let huge = format!(
+        "apiVersion: v1\nkind: ConfigMap\ndata: {{x: \"{}\"}}\n",
+        "a".repeat(100 << 20)
+    );
+    let m = Manifests::load_str("huge.yaml", &huge, &LoadOptions::default());
+    assert!(matches!(m.errors[0].kind, LoadErrorKind::TooLarge { .. }));
+    drop(huge);
+
+    // On disk: refused from the file's size, without reading it (a sparse file here).
+    let dir = std::env::temp_dir().join(format!("ingress-model-huge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("huge.yaml");
+    std::fs::File::create(&path)
+        .unwrap()
+        .set_len(100 << 20)
+        .unwrap();
+    let m = Manifests::load_paths(&[&path], &LoadOptions::default());
+    std::fs::remove_dir_all(&dir).unwrap();
+    let e = &m.errors[0];
+    assert!(matches!(e.kind, LoadErrorKind::TooLarge { limit } if limit == 64 << 20));
+    assert!(e.to_string().contains("huge.yaml"), "{e}");
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "took {:?}",
+        started.elapsed()
+    );
+}
