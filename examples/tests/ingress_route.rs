@@ -323,63 +323,32 @@ spec:
 
 // === the public vectors through the binary ===
 
+/// The router's reader of the vector format (appendix B), shared so both tests read the rows
+/// the same way.
+#[path = "../../ingress-router/tests/support/mod.rs"]
+mod support;
+
 /// A `match` row of testdata/vectors.tsv turned into manifests and one request.
 struct Vector {
     line: usize,
     manifests: Vec<Value>,
     request: Value,
-    /// Expected Service name (`b-<label>`), resource label, or `None` for 404.
+    /// Expected backend label (`b-<label>` Service name or `resource:G/K/N`), `None` for 404.
     expect: Option<String>,
 }
 
-/// Backend labels in the vectors (`A`, `p0`, `exact-host`) become valid Service names.
-fn backend(label: &str) -> Value {
-    match label.strip_prefix("resource:") {
-        Some(r) => {
-            let mut parts = r.splitn(3, '/');
-            let (group, kind, name) = (
-                parts.next().unwrap(),
-                parts.next().unwrap(),
-                parts.next().unwrap(),
-            );
-            json!({"resource": {"apiGroup": group, "kind": kind, "name": name}})
-        }
-        None => {
-            json!({"service": {"name": format!("b-{}", label.to_ascii_lowercase()), "port": {"number": 80}}})
-        }
-    }
-}
-
-fn expected_name(backend: &Value) -> String {
+/// The label of a backend in the JSON output, as `support::vectors::service` names them.
+fn backend_label(backend: &Value) -> String {
     if let Some(s) = backend.get("service") {
         return s["name"].as_str().unwrap().to_owned();
     }
     let r = &backend["resource"];
     format!(
         "resource:{}/{}/{}",
-        r["apiGroup"].as_str().unwrap(),
+        r["apiGroup"].as_str().unwrap_or(""),
         r["kind"].as_str().unwrap(),
         r["name"].as_str().unwrap()
     )
-}
-
-/// Splits `NAME@tN:` or `NAME@tN[k=v,...]:` off a rule item (appendix B).
-fn split_owner(item: &str) -> (Option<(String, i64)>, &str) {
-    let Some(at) = item.find("@t") else {
-        return (None, item);
-    };
-    let name = &item[..at];
-    if name.is_empty() || name.contains(['|', '=', ':']) {
-        return (None, item);
-    }
-    let rest = &item[at + 2..];
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let t: i64 = rest[..digits].parse().unwrap();
-    let mut rest = &rest[digits..];
-    if rest.starts_with('[') {
-        rest = &rest[rest.find(']').unwrap() + 1..];
-    }
-    (Some((name.to_owned(), t)), rest.strip_prefix(':').unwrap())
 }
 
 fn vectors() -> Vec<Vector> {
@@ -390,55 +359,9 @@ fn vectors() -> Vec<Vector> {
         if cols.len() != 6 || cols[1] != "match" {
             continue;
         }
-        let mut ingresses: Vec<(String, Option<i64>, Value)> = Vec::new();
-        for item in cols[2].split(';').filter(|s| !s.is_empty()) {
-            let (owner, item) = split_owner(item);
-            let (name, t) = match owner {
-                Some((n, t)) => (n, Some(t)),
-                None => ("vector".to_owned(), None),
-            };
-            let idx = match ingresses.iter().position(|(n, _, _)| *n == name) {
-                Some(i) => i,
-                None => {
-                    ingresses.push((name.clone(), t, json!({"rules": []})));
-                    ingresses.len() - 1
-                }
-            };
-            let spec = &mut ingresses[idx].2;
-            if let Some(b) = item.strip_prefix("default=") {
-                spec["defaultBackend"] = backend(b);
-            } else if let Some(c) = item.strip_prefix("class=") {
-                spec["ingressClassName"] = json!(c);
-            } else if let Some(tls) = item.strip_prefix("tls=") {
-                let (hosts, secret) = tls.rsplit_once(':').unwrap();
-                let entry =
-                    json!({"hosts": hosts.split(',').collect::<Vec<_>>(), "secretName": secret});
-                spec["tls"] = json!([entry]);
-            } else {
-                let fields: Vec<&str> = item.split('|').collect();
-                assert!(fields.len() >= 4, "line {}: item {item:?}", i + 1);
-                let (host, ty, b) = (fields[0], fields[1], fields[fields.len() - 1]);
-                let path = fields[2..fields.len() - 1].join("|");
-                let mut rule = json!({"http": {"paths": [{"path": path, "pathType": ty, "backend": backend(b)}]}});
-                if !host.is_empty() {
-                    rule["host"] = json!(host);
-                }
-                spec["rules"].as_array_mut().unwrap().push(rule);
-            }
-        }
-        let manifests = ingresses
-            .into_iter()
-            .map(|(name, t, mut spec)| {
-                if spec["rules"].as_array().unwrap().is_empty() {
-                    spec.as_object_mut().unwrap().remove("rules");
-                }
-                let (ns, name) = name.split_once('/').unwrap_or(("default", &name));
-                let mut meta = json!({"name": name, "namespace": ns});
-                if let Some(t) = t {
-                    meta["creationTimestamp"] = json!(format!("2020-01-01T00:00:{t:02}Z"));
-                }
-                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta, "spec": spec})
-            })
+        let manifests = support::vectors::ingresses(cols[2])
+            .iter()
+            .map(|ing| serde_json::to_value(ing).unwrap())
             .collect();
         let mut request = json!({"host": null, "path": "/"});
         for token in cols[3].split_whitespace() {
@@ -452,7 +375,7 @@ fn vectors() -> Vec<Vector> {
             }
         }
         let first = cols[4].split_whitespace().next().unwrap();
-        let expect = (first != "404").then(|| expected_name(&backend(first)));
+        let expect = (first != "404").then(|| support::vectors::service(first));
         out.push(Vector {
             line: i + 1,
             manifests,
@@ -491,7 +414,7 @@ fn every_public_match_vector_through_the_json_contract() {
         let got = &json_lines(&out)[0];
         assert_eq!(got["request"], v.request, "line {}", v.line);
         let actual = match got["outcome"].as_str().unwrap() {
-            "route" | "default-backend" => Some(expected_name(&got["backend"])),
+            "route" | "default-backend" => Some(backend_label(&got["backend"])),
             "not-found" => None,
             other => panic!("line {}: outcome {other}", v.line),
         };
