@@ -8,6 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::key::IngressKey;
 use crate::meta::ObjectMeta;
 
 /// The `apiVersion` of the Ingress and IngressClass kinds modelled here.
@@ -58,9 +59,9 @@ impl Default for Ingress {
 }
 
 impl Ingress {
-    /// `namespace/name`, the identity used in diagnostics and tie-breaks.
-    pub fn key(&self) -> String {
-        format!("{}/{}", self.metadata.namespace(), self.metadata.name())
+    /// `namespace/name`, the identity used in diagnostics, updates and tie-breaks.
+    pub fn key(&self) -> IngressKey {
+        IngressKey::of(self)
     }
 
     /// The deprecated `kubernetes.io/ingress.class` annotation, if set.

@@ -52,6 +52,7 @@ pub mod class;
 pub mod ingress;
 #[cfg(feature = "k8s-openapi")]
 pub mod k8s;
+mod key;
 pub mod load;
 pub mod meta;
 pub mod service;
@@ -68,6 +69,7 @@ pub use ingress::{
     IngressServiceBackend, IngressSpec, IngressStatus, IngressTls, NETWORKING_V1, PathType,
     ServiceBackendPort, TypedLocalObjectReference,
 };
+pub use key::IngressKey;
 pub use load::{LoadError, LoadErrorKind, LoadOptions, Loaded, Manifests, Origin};
 pub use meta::ObjectMeta;
 pub use service::{

@@ -11,8 +11,8 @@ use crate::compile::{Mapper, compile};
 use crate::config::Config;
 use crate::error::{Diagnostic, DiagnosticKind, Skipped};
 use crate::hash::FastHash;
-use crate::key::IngressKey;
 use crate::table::{Built, RouteTable, sort_diagnostics};
+use ingress_model::IngressKey;
 
 /// Builds a [`RouteTable`]; see [`RouteTable::builder`] and [`RouteTable::builder_with`].
 ///

@@ -2,6 +2,8 @@
 
 use ingress_model::{Ingress, IngressClass};
 
+use crate::error::NotServed;
+
 /// Which Ingresses a table serves, by IngressClass.
 ///
 /// An Ingress is served when its `spec.ingressClassName` names one of our classes; or, when the
@@ -94,8 +96,8 @@ impl ClassFilter {
     ///
     /// # Errors
     ///
-    /// A sentence saying which class the Ingress asks for.
-    pub fn serves(&self, ingress: &Ingress) -> Result<(), String> {
+    /// [`NotServed`]: which class the Ingress asks for.
+    pub fn serves(&self, ingress: &Ingress) -> Result<(), NotServed> {
         let Some(classes) = &self.classes else {
             return Ok(());
         };
@@ -103,7 +105,7 @@ impl ClassFilter {
             return if classes.iter().any(|c| c == name) {
                 Ok(())
             } else {
-                Err(format!("spec.ingressClassName {name:?} is not one of ours"))
+                Err(NotServed::OtherClass(name.to_owned()))
             };
         }
         if let Some(value) = ingress.class_annotation() {
@@ -111,15 +113,13 @@ impl ClassFilter {
             return if ours.iter().any(|c| c == value) {
                 Ok(())
             } else {
-                Err(format!(
-                    "annotation kubernetes.io/ingress.class {value:?} is not one of ours"
-                ))
+                Err(NotServed::OtherAnnotation(value.to_owned()))
             };
         }
         if self.accept_classless {
             Ok(())
         } else {
-            Err("no ingress class, and class-less ingresses are not accepted".to_owned())
+            Err(NotServed::Classless)
         }
     }
 }

@@ -7,17 +7,17 @@ use std::sync::Arc;
 use ingress_model::{Ingress, IngressBackend};
 
 use crate::config::Config;
-use crate::error::{Diagnostic, DiagnosticKind, Skipped};
+use crate::error::{BackendError, Diagnostic, DiagnosticKind, Skipped};
 use crate::host::HostPattern;
-use crate::key::IngressKey;
 use crate::rule::{PathRule, Route};
 use crate::screen::screen_keyed;
 use crate::tls::TlsEntry;
+use ingress_model::IngressKey;
 
 /// Turns a backend as written into a table's payload; `Err` skips the path (or default backend)
 /// with a diagnostic.
 pub(crate) type Mapper<B> =
-    dyn Fn(&Ingress, &IngressBackend) -> Result<B, String> + Send + Sync + 'static;
+    dyn Fn(&Ingress, &IngressBackend) -> Result<B, BackendError> + Send + Sync + 'static;
 
 /// What a table keeps about each Ingress it was given.
 pub(crate) struct IngressEntry<B> {
@@ -76,7 +76,7 @@ pub(crate) fn compile<B>(
             source: key.clone(),
             field,
             skipped,
-            kind: DiagnosticKind::UnsupportedBackend(why),
+            kind: DiagnosticKind::Backend(why),
         });
     };
 

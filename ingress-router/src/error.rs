@@ -5,12 +5,13 @@
 //! reported with its Ingress, its field path and the reason, in the API server's words where
 //! the reason is a validation error.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use ingress_model::PathType;
 use ingress_model::validation::FieldError;
 
-use crate::key::IngressKey;
+use ingress_model::IngressKey;
 
 /// A path that cannot be turned into a [`PathPattern`](crate::PathPattern).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -27,6 +28,88 @@ pub enum InvalidPath {
         /// Why it does not compile.
         reason: String,
     },
+}
+
+/// Why a backend mapper (see [`RouteTable::builder_with`](crate::RouteTable::builder_with))
+/// declined a backend. The path (or default backend) is skipped and reported as
+/// [`DiagnosticKind::Backend`].
+///
+/// The two variants tell a controller what to do: an [`Unsupported`](BackendError::Unsupported)
+/// backend stays refused until the Ingress changes; an [`Unresolved`](BackendError::Unresolved)
+/// one may be accepted once other objects change (a Service appears), so the controller
+/// rebuilds the Ingress when they do.
+///
+/// # Examples
+///
+/// ```
+/// use ingress_router::BackendError;
+///
+/// let e: BackendError = "resource backends are not supported".into();
+/// assert!(!e.is_retryable());
+/// let e = BackendError::unresolved(format!("service {:?} not found", "web"));
+/// assert!(e.is_retryable());
+/// assert_eq!(e.to_string(), "not resolved: service \"web\" not found");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    /// This table never routes to such a backend (a resource backend, say): fixing it means
+    /// changing the Ingress.
+    #[error("not supported: {0}")]
+    Unsupported(Cow<'static, str>),
+    /// What the backend names does not exist yet (a Service, a port): it may resolve when other
+    /// objects change.
+    #[error("not resolved: {0}")]
+    Unresolved(Cow<'static, str>),
+}
+
+// === impl BackendError ===
+
+impl BackendError {
+    /// [`BackendError::Unsupported`].
+    pub fn unsupported(why: impl Into<Cow<'static, str>>) -> Self {
+        BackendError::Unsupported(why.into())
+    }
+
+    /// [`BackendError::Unresolved`].
+    pub fn unresolved(why: impl Into<Cow<'static, str>>) -> Self {
+        BackendError::Unresolved(why.into())
+    }
+
+    /// Whether the same backend may be accepted later without a change to the Ingress.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, BackendError::Unresolved(_))
+    }
+}
+
+/// A plain message is a refusal for good ([`BackendError::Unsupported`]).
+impl From<&'static str> for BackendError {
+    fn from(why: &'static str) -> Self {
+        BackendError::Unsupported(why.into())
+    }
+}
+
+/// A plain message is a refusal for good ([`BackendError::Unsupported`]).
+impl From<String> for BackendError {
+    fn from(why: String) -> Self {
+        BackendError::Unsupported(why.into())
+    }
+}
+
+/// Why a [`ClassFilter`](crate::ClassFilter) does not serve an Ingress.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotServed {
+    /// `spec.ingressClassName` names a class that is not ours.
+    #[error("spec.ingressClassName {0:?} is not one of ours")]
+    OtherClass(String),
+    /// The deprecated `kubernetes.io/ingress.class` annotation names a class that is not ours
+    /// (and `spec.ingressClassName` is unset).
+    #[error("annotation kubernetes.io/ingress.class {0:?} is not one of ours")]
+    OtherAnnotation(String),
+    /// Neither the field nor the annotation is set, and class-less Ingresses are not accepted.
+    #[error("no ingress class, and class-less ingresses are not accepted")]
+    Classless,
 }
 
 /// How much a [`Diagnostic`] matters.
@@ -101,12 +184,12 @@ pub enum DiagnosticKind {
     Invalid(FieldError),
     /// The API server would accept the object and say this.
     ValidationWarning(String),
-    /// The Ingress is not for this table's classes (semantics section f).
-    NotServed(String),
+    /// The Ingress is not for this table's classes (see [`ClassFilter`](crate::ClassFilter)).
+    NotServed(NotServed),
     /// The same `namespace/name` was added again; the later object replaced the earlier one.
     Replaced,
     /// The backend mapper of a [`Builder`](crate::Builder) declined this backend.
-    UnsupportedBackend(String),
+    Backend(BackendError),
     /// A path the API server accepts but this table cannot match (e.g. an `ImplementationSpecific`
     /// regex that does not compile).
     InvalidPattern(InvalidPath),
@@ -165,7 +248,7 @@ impl fmt::Display for DiagnosticKind {
             DiagnosticKind::Replaced => {
                 f.write_str("added more than once; the last one replaces the earlier ones")
             }
-            DiagnosticKind::UnsupportedBackend(why) => write!(f, "backend not supported: {why}"),
+            DiagnosticKind::Backend(e) => write!(f, "backend {e}"),
             DiagnosticKind::InvalidPattern(e) => write!(f, "{e}"),
             DiagnosticKind::DuplicatePath {
                 host,
@@ -253,6 +336,19 @@ impl Diagnostic {
             (_, Skipped::Nothing) => Severity::Warning,
             (DiagnosticKind::Replaced, _) => Severity::Warning,
             _ => Severity::Error,
+        }
+    }
+}
+
+/// A diagnostic is an error value a controller can log, wrap or put in an Event.
+impl std::error::Error for Diagnostic {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            DiagnosticKind::Invalid(e) => Some(e),
+            DiagnosticKind::NotServed(e) => Some(e),
+            DiagnosticKind::Backend(e) => Some(e),
+            DiagnosticKind::InvalidPattern(e) => Some(e),
+            _ => None,
         }
     }
 }

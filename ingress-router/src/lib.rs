@@ -499,7 +499,6 @@ mod explain;
 mod group;
 mod hash;
 mod host;
-mod key;
 mod matched;
 mod normalize;
 mod path;
@@ -516,10 +515,11 @@ mod tls;
 pub use builder::Builder;
 pub use class::ClassFilter;
 pub use config::{Config, DefaultBackendPolicy, ImplementationSpecific, Validation};
-pub use error::{Diagnostic, DiagnosticKind, InvalidPath, RuleOrigin, Severity, Skipped};
+pub use error::{
+    BackendError, Diagnostic, DiagnosticKind, InvalidPath, NotServed, RuleOrigin, Severity, Skipped,
+};
 pub use explain::{Explanation, HostSelection};
 pub use host::HostPattern;
-pub use key::IngressKey;
 pub use matched::{Decision, Match};
 pub use normalize::PathNormalization;
 pub use path::{MatchKind, PathPattern};
@@ -527,6 +527,12 @@ pub use request::RequestView;
 pub use rule::PathRule;
 pub use table::{Built, RouteTable, Stats};
 pub use tls::Certificate;
+
+// The model types this crate's API takes and returns, so embedders need not name the model
+// crate for them (and the crate itself, for everything else).
+pub use ingress_model;
+pub use ingress_model::validation::{FieldError, ValidationOptions};
+pub use ingress_model::{Ingress, IngressBackend, IngressClass, IngressKey, PathType};
 
 /// The README's examples run as doctests too (STYLE.md).
 #[cfg(doctest)]

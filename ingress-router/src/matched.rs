@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use crate::key::IngressKey;
 use crate::rule::PathRule;
+use ingress_model::IngressKey;
 
 /// Where a request goes (DESIGN.md rules 1 to 5). Borrows from the table only.
 ///

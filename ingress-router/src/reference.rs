@@ -34,11 +34,11 @@ use ingress_model::{Ingress, IngressBackend};
 
 use crate::config::{Config, DefaultBackendPolicy};
 use crate::host::HostPattern;
-use crate::key::IngressKey;
 use crate::matched::Decision;
 use crate::normalize::PathNormalization;
 use crate::path::MatchKind;
 use crate::screen::{Screened, screen};
+use ingress_model::IngressKey;
 
 /// The reference matcher over a set of Ingresses.
 pub struct Reference<'a> {

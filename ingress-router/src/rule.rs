@@ -7,8 +7,8 @@ use std::sync::Arc;
 use ingress_model::PathType;
 
 use crate::error::RuleOrigin;
-use crate::key::IngressKey;
 use crate::path::{MatchKind, PathPattern};
+use ingress_model::IngressKey;
 
 /// One path of one rule of one Ingress, as it sits in a table.
 #[derive(Clone)]

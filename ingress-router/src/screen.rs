@@ -11,8 +11,8 @@ use ingress_model::{HttpIngressPath, Ingress, IngressBackend, PathType};
 use crate::config::{Config, Validation};
 use crate::error::{Diagnostic, DiagnosticKind, Skipped};
 use crate::host::{HostPattern, MAX_HOST_LEN};
-use crate::key::IngressKey;
 use crate::path::PathPattern;
+use ingress_model::IngressKey;
 
 /// One Ingress, screened.
 pub(crate) struct Screened<'a> {

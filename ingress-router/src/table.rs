@@ -9,12 +9,11 @@ use ingress_model::{Ingress, IngressBackend};
 use crate::builder::Builder;
 use crate::compile::{Compiled, IngressEntry, Mapper, compile};
 use crate::config::{Config, DefaultBackendPolicy};
-use crate::error::Diagnostic;
+use crate::error::{BackendError, Diagnostic};
 use crate::explain::{Explanation, HostSelection};
 use crate::group::{Contributor, HostGroup};
 use crate::hash::FastHash;
 use crate::host::{HostPattern, MAX_HOST_LEN, WildcardKey, ascii_lowercase, wildcard_suffix};
-use crate::key::IngressKey;
 use crate::matched::{Decision, Match};
 use crate::normalize::STACK_PATH_LEN;
 use crate::precedence;
@@ -22,6 +21,7 @@ use crate::request::RequestView;
 use crate::rule::RouteRef;
 use crate::shard::ShardedMap;
 use crate::tls::{Certificate, TlsEntry, TlsIndex};
+use ingress_model::IngressKey;
 
 /// Paths up to this long are normalised in a small stack buffer.
 const SHORT_PATH_LEN: usize = 256;
@@ -52,7 +52,11 @@ pub struct RouteTable<B> {
 }
 
 /// A table and what building it reported.
+///
+/// Dropping it unread loses the new table (an update returns a new table; the old one is
+/// unchanged), hence `#[must_use]`.
 #[derive(Debug)]
+#[must_use = "the new table is in `table`; the table the update was called on is unchanged"]
 pub struct Built<B> {
     /// The table; always usable, whatever the diagnostics say.
     pub table: RouteTable<B>,
@@ -134,9 +138,60 @@ impl<B> RouteTable<B> {
     /// ```
     pub fn builder_with<'a, F>(map: F) -> Builder<'a, B>
     where
-        F: Fn(&Ingress, &IngressBackend) -> Result<B, String> + Send + Sync + 'static,
+        F: Fn(&Ingress, &IngressBackend) -> Result<B, BackendError> + Send + Sync + 'static,
     {
         Builder::new(Arc::new(map))
+    }
+
+    /// A table with no Ingress: every request is [`Decision::NotFound`]. Meant as the value a
+    /// gateway serves before its first table is built. It has no backend mapper, so an update
+    /// of it declines every backend ([`BackendError::Unsupported`]): build real tables with
+    /// [`RouteTable::builder`] or [`RouteTable::builder_with`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ingress_router::{RequestView, RouteTable};
+    ///
+    /// let table: RouteTable<String> = RouteTable::empty();
+    /// assert!(table.find(&RequestView::new("any.host", "/")).is_not_found());
+    /// ```
+    pub fn empty() -> Self {
+        let mapper: Arc<Mapper<B>> = Arc::new(|_: &Ingress, _: &IngressBackend| {
+            Err(BackendError::unsupported(
+                "a table made by RouteTable::empty has no backend mapper",
+            ))
+        });
+        RouteTable::assemble(Arc::new(Config::default()), mapper, Vec::new())
+    }
+
+    /// A builder with this table's backend mapper and configuration, for a rebuild: with a
+    /// changed [`Config`] (a class filter that follows IngressClass events, say), or from
+    /// scratch after many updates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ingress_router::{ClassFilter, Config, RequestView, RouteTable};
+    /// # use ingress_model::Ingress;
+    /// # let ingress: Ingress = serde_json::from_str(r#"{
+    /// #   "metadata": {"name": "web", "namespace": "shop"},
+    /// #   "spec": {"ingressClassName": "blue", "rules": [{"http": {"paths": [
+    /// #     {"path": "/", "pathType": "Prefix",
+    /// #      "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}
+    /// # }"#)?;
+    /// let blue = Config::default().classes(ClassFilter::classes(["blue"]));
+    /// let table = RouteTable::builder().config(blue).add(&ingress).build().table;
+    /// assert!(!table.find(&RequestView::new("x", "/")).is_not_found());
+    ///
+    /// // The IngressClass "blue" went away: same mapper, new class filter.
+    /// let green = table.config().clone().classes(ClassFilter::classes(["green"]));
+    /// let table = table.to_builder().config(green).add(&ingress).build().table;
+    /// assert!(table.find(&RequestView::new("x", "/")).is_not_found());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn to_builder<'a>(&self) -> Builder<'a, B> {
+        Builder::new(self.mapper.clone()).config(Config::clone(&self.config))
     }
 
     pub(crate) fn assemble(
@@ -210,6 +265,7 @@ impl<B> RouteTable<B> {
     /// 3. In the group, the matching path with the highest precedence wins: Exact first, then
     ///    the longer path, then the older Ingress, `namespace/name`, list order.
     /// 4. Nothing matched: the [`DefaultBackendPolicy`].
+    #[must_use]
     pub fn find<'t>(&'t self, request: &RequestView<'_>) -> Decision<'t, B> {
         let path = request.path();
         let normalization = self.config.path_normalization;
@@ -232,6 +288,7 @@ impl<B> RouteTable<B> {
     }
 
     /// [`RouteTable::find`] for a host and a path (see [`RequestView::new`]).
+    #[must_use]
     pub fn find_parts<'t>(&'t self, host: &str, path: &str) -> Decision<'t, B> {
         self.find(&RequestView::new(host, path))
     }
@@ -465,16 +522,7 @@ impl<B> RouteTable<B> {
             }
         }
 
-        let mut table = RouteTable {
-            config: self.config.clone(),
-            mapper: self.mapper.clone(),
-            exact: self.exact.clone(),
-            wildcard: self.wildcard.clone(),
-            any: self.any.clone(),
-            defaults: self.defaults.clone(),
-            tls: self.tls.clone(),
-            ingresses: self.ingresses.clone(),
-        };
+        let mut table = self.clone();
         let had_default = old.is_some_and(|o| o.default_backend.is_some());
         let has_default = new
             .as_ref()
@@ -542,11 +590,32 @@ pub(crate) fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| a.source.cmp(&b.source));
 }
 
+/// Cheap: counts the table already keeps, not a walk of its groups ([`RouteTable::stats`]
+/// walks).
 impl<B> fmt::Debug for RouteTable<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RouteTable")
+            .field("ingresses", &self.ingresses.len())
+            .field("exact_hosts", &self.exact.len())
+            .field("wildcard_hosts", &self.wildcard.len())
+            .field("no_host_group", &self.any.is_some())
             .field("config", &self.config)
-            .field("stats", &self.stats())
             .finish_non_exhaustive()
+    }
+}
+
+/// Cheap: a table is a few `Arc`s and two 64-pointer shard vectors; the groups are shared.
+impl<B> Clone for RouteTable<B> {
+    fn clone(&self) -> Self {
+        RouteTable {
+            config: self.config.clone(),
+            mapper: self.mapper.clone(),
+            exact: self.exact.clone(),
+            wildcard: self.wildcard.clone(),
+            any: self.any.clone(),
+            defaults: self.defaults.clone(),
+            tls: self.tls.clone(),
+            ingresses: self.ingresses.clone(),
+        }
     }
 }

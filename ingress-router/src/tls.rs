@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::hash::FastHash;
 use crate::host::{MAX_HOST_LEN, ascii_lowercase, wildcard_suffix};
-use crate::key::IngressKey;
 use crate::shard::ShardedMap;
+use ingress_model::IngressKey;
 
 /// One host of one `spec.tls[i]` entry.
 #[derive(Clone, Debug)]

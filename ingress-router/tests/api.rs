@@ -1,7 +1,9 @@
 //! Behaviour through the public API that the vector files cannot express.
 
 use ingress_model::{HttpIngressRuleValue, IngressRule};
-use ingress_router::{Decision, HostSelection, MatchKind, RequestView, RouteTable};
+use ingress_router::{
+    BackendError, Decision, DiagnosticKind, HostSelection, MatchKind, RequestView, RouteTable,
+};
 
 use crate::support::{backend_name, ingress, with_default, with_path};
 
@@ -120,29 +122,61 @@ fn explain_lists_candidates_best_first() {
 }
 
 #[test]
-fn custom_payloads_and_declined_backends() {
+fn custom_payloads_and_typed_refusals() {
     let a = with_path(
-        with_path(ingress("default", "a", None), "", "Prefix", "/svc", "svc"),
+        with_path(
+            with_path(ingress("default", "a", None), "", "Prefix", "/svc", "svc"),
+            "",
+            "Prefix",
+            "/bucket",
+            "resource:k8s.example.com/StorageBucket/b",
+        ),
         "",
         "Prefix",
-        "/bucket",
-        "resource:k8s.example.com/StorageBucket/b",
+        "/later",
+        "missing",
     );
+    // A controller's mapper: resource backends never, a Service it has not seen yet "not yet".
     let built = RouteTable::builder_with(|_, b| {
-        b.service
+        let svc = b
+            .service
             .as_ref()
-            .map(|s| s.name.len())
-            .ok_or_else(|| "only Service backends".to_owned())
+            .ok_or(BackendError::unsupported("only Service backends"))?;
+        if svc.name == "missing" {
+            return Err(BackendError::unresolved("service \"missing\" not found"));
+        }
+        Ok(svc.name.len())
     })
     .add(&a)
     .build();
     assert_eq!(built.table.find_parts("x", "/svc").backend(), Some(&3));
     assert!(built.table.find_parts("x", "/bucket").is_not_found());
-    assert_eq!(built.diagnostics.len(), 1, "{:?}", built.diagnostics);
+    assert!(built.table.find_parts("x", "/later").is_not_found());
+    let refusals: Vec<_> = built
+        .diagnostics
+        .iter()
+        .map(|d| match &d.kind {
+            DiagnosticKind::Backend(e) => (d.field.as_str(), e.is_retryable()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        refusals,
+        [
+            ("spec.rules[1].http.paths[0].backend", false),
+            ("spec.rules[2].http.paths[0].backend", true)
+        ]
+    );
     assert_eq!(
         built.diagnostics[0].to_string(),
         "default/a: spec.rules[1].http.paths[0].backend: backend not supported: \
          only Service backends (path skipped)"
+    );
+    // Diagnostics are errors with a source chain.
+    let source = std::error::Error::source(&built.diagnostics[1]).map(ToString::to_string);
+    assert_eq!(
+        source.as_deref(),
+        Some("not resolved: service \"missing\" not found")
     );
 }
 

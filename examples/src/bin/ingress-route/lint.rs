@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ingress_model::validation::{ValidationOptions, validate_ingress, validate_ingress_class};
-use ingress_model::{Ingress, IngressBackend, Loaded, Manifests, Service};
+use ingress_model::{Ingress, IngressBackend, IngressKey, Loaded, Manifests, Service};
 use ingress_router::{DiagnosticKind, RouteTable};
 use serde::Serialize;
 
@@ -197,7 +197,7 @@ pub(crate) fn tls_findings(m: &Manifests) -> Vec<Finding> {
 /// namespaces, unsupported backends. Validation findings are not repeated (the router runs the
 /// same validation).
 pub(crate) fn router_findings(m: &Manifests) -> Vec<Finding> {
-    let files: BTreeMap<String, &str> = m
+    let files: BTreeMap<IngressKey, &str> = m
         .ingresses
         .iter()
         .rev() // the first file that defines a key wins the map
@@ -220,11 +220,7 @@ pub(crate) fn router_findings(m: &Manifests) -> Vec<Finding> {
         .map(|d| Finding {
             severity: Severity::Warning,
             object: format!("Ingress {}", d.source),
-            file: files
-                .get(d.source.as_str())
-                .copied()
-                .unwrap_or("")
-                .to_owned(),
+            file: files.get(&d.source).copied().unwrap_or("").to_owned(),
             field: Some(d.field.clone()).filter(|f| !f.is_empty()),
             message: d.kind.to_string(),
         })

@@ -5,12 +5,12 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use ingress_model::Ingress;
+use crate::Ingress;
 
 /// The `namespace/name` of an Ingress: its identity in diagnostics, decisions and updates.
 ///
-/// Keys order by the string `namespace/name`, byte-wise, which is the tie-break DESIGN.md rule 3
-/// names ("then `namespace/name` ascending"). Note this is not the same as ordering by
+/// Keys order by the string `namespace/name`, byte-wise: the tie-break routers use after the
+/// creation time (`ingress-router`'s precedence rules: "then `namespace/name` ascending"). Note this is not the same as ordering by
 /// `(namespace, name)`: `a-b/x` sorts before `a/y` because `-` sorts before `/`.
 ///
 /// Cloning is cheap (one reference count).
@@ -18,13 +18,14 @@ use ingress_model::Ingress;
 /// # Examples
 ///
 /// ```
-/// use ingress_router::IngressKey;
+/// use ingress_model::IngressKey;
 ///
 /// let key = IngressKey::new("default", "web");
 /// assert_eq!(key.namespace(), "default");
 /// assert_eq!(key.name(), "web");
 /// assert_eq!(key.to_string(), "default/web");
 /// assert!(IngressKey::new("a-b", "x") < IngressKey::new("a", "y"));
+/// assert_eq!(key, "default/web");
 /// ```
 #[derive(Clone)]
 pub struct IngressKey {
@@ -95,6 +96,18 @@ impl Ord for IngressKey {
         self.full
             .cmp(&other.full)
             .then(self.slash.cmp(&other.slash))
+    }
+}
+
+impl PartialEq<str> for IngressKey {
+    fn eq(&self, other: &str) -> bool {
+        *self.full == *other
+    }
+}
+
+impl PartialEq<&str> for IngressKey {
+    fn eq(&self, other: &&str) -> bool {
+        *self.full == **other
     }
 }
 
