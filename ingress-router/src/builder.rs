@@ -86,7 +86,13 @@ impl<'a, B> Builder<'a, B> {
         let table = RouteTable::assemble(Arc::new(self.config), self.mapper, compiled);
         diagnostics.extend(table.diagnostics());
         sort_diagnostics(&mut diagnostics);
-        Built { table, diagnostics }
+        let mut changed: Vec<IngressKey> = table.ingresses().cloned().collect();
+        changed.sort_unstable();
+        Built {
+            table,
+            diagnostics,
+            changed,
+        }
     }
 }
 

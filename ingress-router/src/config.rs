@@ -55,6 +55,30 @@ pub enum DefaultBackendPolicy {
     Ignore,
 }
 
+/// Whether Ingresses of several namespaces may share a host.
+///
+/// The Ingress API lets any namespace write rules for any host, and a table merges them into one
+/// host group: a tenant can then take another team's paths by being older, or by a
+/// `namespace/name` that sorts first. Multi-tenant controllers add a guard (Contour, for one,
+/// confines root HTTPProxies to chosen namespaces); this is ours.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HostOwnership {
+    /// Any namespace may add rules for any host (the Ingress API's behaviour, and the default).
+    /// Hosts with rules from several namespaces are reported
+    /// ([`DiagnosticKind::HostInSeveralNamespaces`](crate::DiagnosticKind::HostInSeveralNamespaces)).
+    #[default]
+    Shared,
+    /// The first namespace to claim a host owns it: the namespace of the oldest Ingress with a
+    /// rule for the host (by `creationTimestamp`, then `namespace/name`, as for precedence).
+    /// Other namespaces' rules for that host are skipped and reported
+    /// ([`DiagnosticKind::HostOwnedByAnotherNamespace`](crate::DiagnosticKind::HostOwnedByAnotherNamespace)),
+    /// and their default backends do not answer for it. An exact host and a wildcard that
+    /// covers it are different hosts, each with its own owner; rules without host are
+    /// everyone's. When the owner's last Ingress for the host goes, the next oldest claim wins.
+    FirstNamespace,
+}
+
 /// Whether building validates each Ingress as the API server would.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -102,6 +126,8 @@ pub struct Config {
     pub classes: ClassFilter,
     /// Whether and how every Ingress is validated while building.
     pub validation: Validation,
+    /// Whether namespaces may share hosts; default [`HostOwnership::Shared`].
+    pub host_ownership: HostOwnership,
 }
 
 // === impl Config ===
@@ -134,6 +160,12 @@ impl Config {
     /// Sets [`Config::validation`].
     pub fn validation(mut self, value: Validation) -> Self {
         self.validation = value;
+        self
+    }
+
+    /// Sets [`Config::host_ownership`].
+    pub fn host_ownership(mut self, value: HostOwnership) -> Self {
+        self.host_ownership = value;
         self
     }
 

@@ -222,10 +222,19 @@ pub enum DiagnosticKind {
     HostInSeveralNamespaces {
         /// The rule host.
         host: String,
-        /// Every namespace with a rule for the host, sorted.
-        namespaces: Vec<String>,
+        /// Every namespace with a rule for the host, sorted (shared by the diagnostics of one
+        /// host).
+        namespaces: std::sync::Arc<[String]>,
         /// The oldest Ingress with a rule for the host.
         first: IngressKey,
+    },
+    /// Under [`HostOwnership::FirstNamespace`](crate::HostOwnership::FirstNamespace), another
+    /// namespace owns this host: this Ingress's rules for it are skipped.
+    HostOwnedByAnotherNamespace {
+        /// The rule host.
+        host: String,
+        /// The oldest Ingress with a rule for the host, whose namespace owns it.
+        owner: IngressKey,
     },
 }
 
@@ -280,6 +289,12 @@ impl fmt::Display for DiagnosticKind {
                 f,
                 "host {host:?} has rules in several namespaces ({}); the oldest is {first}",
                 namespaces.join(", ")
+            ),
+            DiagnosticKind::HostOwnedByAnotherNamespace { host, owner } => write!(
+                f,
+                "host {host:?} belongs to namespace {:?} (its oldest Ingress is {owner}): rules \
+                 of other namespaces for it are not served",
+                owner.namespace()
             ),
         }
     }

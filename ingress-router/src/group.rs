@@ -1,49 +1,51 @@
-//! [`HostGroup`]: every path of every Ingress for one rule host, indexed for lookup.
+//! [`HostGroup`]: every path of every Ingress for one rule host, indexed for lookup and for
+//! cheap one-Ingress updates.
 //!
 //! # How a lookup works
 //!
-//! The group's paths are sorted by precedence once, when the group is built, so "takes
-//! precedence" is "has the smaller index". matchit holds one static route per distinct key:
-//! the path of an Exact rule, and the path without its trailing `/` of a Prefix rule. Each route
-//! carries a [`Slot`]: the best Exact rule with that path and the best Prefix rule with that key.
+//! Every Exact path and every Prefix path (without its trailing `/`) is a *key*. A Prefix key
+//! `k` matches request path `r` iff `r == k` or `r` starts with `k/` (crate docs, section 3), so
+//! the keys that can match `r` are `r` itself and `r` cut before each of its `/`. The group
+//! keeps one [`Slot`] per distinct key in a hash table: the best Exact rule with that path and
+//! the best Prefix rule with that key, by precedence, and the rules they shadow. A lookup
+//! probes `r` (an Exact hit ends the search: Exact outranks everything), then the cuts, longest
+//! first, skipping lengths no key has; the first Prefix hit is the winner among Prefix rules,
+//! because a longer matching key always has the longer path as written. The `/` rule (key `""`)
+//! is kept aside as the last resort. Paths that are not keys (string-prefix and regex
+//! `ImplementationSpecific`) sit in a short list in precedence order, scanned only while they
+//! outrank the winner found so far. No probe allocates.
 //!
-//! A Prefix key `k` matches request path `r` iff `r == k` or `r` starts with `k/` (semantics
-//! C3), so the keys that can match `r` are `r` itself and `r` cut before each of its `/`. The
-//! lookup tries `r` (an Exact hit ends the search: Exact outranks everything), then the cuts,
-//! longest first, skipping cuts longer than the longest key. The first Prefix hit is the winner
-//! among Prefix rules, because a longer matching key always has the longer path as written. The
-//! `/` rule (key `""`) is kept aside as the last resort.
+//! # How an update works
 //!
-//! Only static routes go into matchit (with `{` and `}` escaped), so its lookups never
-//! backtrack and never allocate; a catch-all route per Prefix rule would make matchit
-//! allocate its backtracking stack whenever a static and a wildcard child share a node.
-//! Paths matchit cannot express (string-prefix and regex `ImplementationSpecific`, or a route
-//! matchit rejects) sit in a short list, in precedence order, scanned only up to the index of
-//! the winner found so far.
+//! A group is immutable and shared between tables. Replacing one Ingress's paths copies the
+//! slot table (a flat array of small entries: reference counts, no deep copy), removes that
+//! Ingress's routes from the slots of their keys, inserts the new ones into theirs, and merges
+//! the contributor list: linear in the group's size with a small constant, and no re-sort and
+//! no index rebuild. Only a change of the host's owning namespace (under
+//! [`HostOwnership::FirstNamespace`]) rebuilds the group from its contributors.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
+use hashbrown::HashTable;
+use ingress_model::IngressKey;
+
 use crate::compile::{Contribution, IngressEntry};
+use crate::config::HostOwnership;
 use crate::error::{Diagnostic, DiagnosticKind, Skipped};
+use crate::hash::FastHash;
 use crate::host::HostPattern;
 use crate::path::MatchKind;
 use crate::precedence;
 use crate::rule::{Route, RouteRef};
 
-const NONE: u32 = u32::MAX;
-
-/// The best Exact and the best Prefix rule for one matchit route.
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    exact: u32,
-    prefix: u32,
-}
-
-/// An Ingress with a rule for the group's host.
+/// An Ingress with a rule for the group's host, and the paths it brings.
 pub(crate) struct Contributor<B> {
     pub(crate) entry: Arc<IngressEntry<B>>,
     pub(crate) first_rule: usize,
+    pub(crate) routes: Arc<[Route<B>]>,
 }
 
 impl<B> Clone for Contributor<B> {
@@ -51,6 +53,137 @@ impl<B> Clone for Contributor<B> {
         Contributor {
             entry: self.entry.clone(),
             first_rule: self.first_rule,
+            routes: self.routes.clone(),
+        }
+    }
+}
+
+impl<B> Contributor<B> {
+    pub(crate) fn new(entry: &Arc<IngressEntry<B>>, c: &Contribution<B>) -> Self {
+        Contributor {
+            entry: entry.clone(),
+            first_rule: c.first_rule,
+            routes: c.routes.clone(),
+        }
+    }
+
+    fn older(&self, other: &Self) -> Ordering {
+        precedence::older(
+            (self.entry.created, &self.entry.key),
+            (other.entry.created, &other.entry.key),
+        )
+    }
+}
+
+/// The rules of one key: the best Exact and the best Prefix, and every other rule with the key
+/// (duplicates and unreachable paths, reported as such).
+struct Slot<B> {
+    exact: Option<RouteRef<B>>,
+    prefix: Option<RouteRef<B>>,
+    shadowed: Vec<RouteRef<B>>,
+}
+
+impl<B> Clone for Slot<B> {
+    fn clone(&self) -> Self {
+        Slot {
+            exact: self.exact.clone(),
+            prefix: self.prefix.clone(),
+            shadowed: self.shadowed.clone(),
+        }
+    }
+}
+
+/// The key a keyed route is filed under; `None` for routes that are not keys (string-prefix,
+/// regex).
+fn key_of<B>(route: &Route<B>) -> Option<&str> {
+    let pattern = route.rule.pattern();
+    match pattern.kind() {
+        MatchKind::Exact => Some(pattern.path()),
+        MatchKind::Prefix => Some(pattern.prefix_key()),
+        _ => None,
+    }
+}
+
+#[inline]
+fn hash_key(key: &str) -> u64 {
+    FastHash::default().hash_one(key)
+}
+
+// === impl Slot ===
+
+impl<B> Slot<B> {
+    fn new() -> Self {
+        Slot {
+            exact: None,
+            prefix: None,
+            shadowed: Vec::new(),
+        }
+    }
+
+    /// The slot's key, read off its rules (a slot is never empty).
+    #[inline]
+    fn key(&self) -> &str {
+        match (&self.exact, &self.prefix) {
+            (Some(r), _) | (None, Some(r)) => key_of(r).unwrap_or(""),
+            (None, None) => "",
+        }
+    }
+
+    fn cell(&mut self, kind: MatchKind) -> &mut Option<RouteRef<B>> {
+        if kind.is_exact() {
+            &mut self.exact
+        } else {
+            &mut self.prefix
+        }
+    }
+
+    fn insert(&mut self, route: RouteRef<B>) {
+        let cell = self.cell(route.rule.kind());
+        match cell {
+            None => *cell = Some(route),
+            Some(best) if precedence::compare(&route.rule, &best.rule).is_lt() => {
+                let old = std::mem::replace(best, route);
+                self.shadowed.push(old);
+            }
+            Some(_) => self.shadowed.push(route),
+        }
+    }
+
+    /// Removes `source`'s rules; promotes the best shadowed rule into an emptied cell.
+    fn remove_source(&mut self, source: &IngressKey) {
+        self.shadowed.retain(|r| r.rule.source != *source);
+        for kind in [MatchKind::Exact, MatchKind::Prefix] {
+            if self
+                .cell(kind)
+                .as_ref()
+                .is_some_and(|r| r.rule.source == *source)
+            {
+                *self.cell(kind) = self.take_best_shadowed(kind);
+            }
+        }
+    }
+
+    fn take_best_shadowed(&mut self, kind: MatchKind) -> Option<RouteRef<B>> {
+        let best = self
+            .shadowed
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.rule.kind().is_exact() == kind.is_exact())
+            .min_by(|(_, a), (_, b)| precedence::compare(&a.rule, &b.rule))
+            .map(|(i, _)| i)?;
+        Some(self.shadowed.swap_remove(best))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.exact.is_none() && self.prefix.is_none()
+    }
+
+    /// The winner a shadowed rule loses to.
+    fn winner_over(&self, loser: &Route<B>) -> Option<&RouteRef<B>> {
+        if loser.rule.kind().is_exact() {
+            self.exact.as_ref()
+        } else {
+            self.prefix.as_ref()
         }
     }
 }
@@ -58,21 +191,23 @@ impl<B> Clone for Contributor<B> {
 /// All paths for one rule host.
 pub(crate) struct HostGroup<B> {
     pub(crate) pattern: HostPattern,
-    /// Sorted by precedence: a smaller index wins.
-    pub(crate) routes: Vec<RouteRef<B>>,
-    index: matchit::Router<Slot>,
-    /// The best Prefix `/` (key `""`).
-    root: u32,
+    ownership: HostOwnership,
+    /// One slot per distinct key but `""`.
+    slots: HashTable<Slot<B>>,
+    /// The Prefix `/` rules (key `""`).
+    root: Option<Slot<B>>,
+    /// Routes that are not keys, in precedence order.
+    fallback: Vec<RouteRef<B>>,
     max_prefix_key: usize,
-    /// Bit `i` set: some matchit key is `i` bytes long (bit 63: 63 or more). A lookup of a
-    /// length no key has cannot hit, so it is skipped.
+    /// Bit `i` set: some key is `i` bytes long (bit 63: 63 or more). A lookup of a length no key
+    /// has cannot hit, so it is skipped.
     key_lengths: u64,
     /// The same, for Prefix keys only.
     prefix_key_lengths: u64,
-    /// Indices of routes matchit does not hold, ascending.
-    fallback: Vec<u32>,
-    /// Sorted oldest first.
+    /// Sorted oldest first; under [`HostOwnership::FirstNamespace`], only the owner's namespace.
     pub(crate) contributors: Vec<Contributor<B>>,
+    /// Contributors of other namespaces, skipped under [`HostOwnership::FirstNamespace`].
+    refused: Vec<Contributor<B>>,
     /// Index in `contributors` of the oldest one with a default backend.
     default: Option<usize>,
     pub(crate) diagnostics: Vec<Diagnostic>,
@@ -82,210 +217,275 @@ impl<B> fmt::Debug for HostGroup<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HostGroup")
             .field("pattern", &self.pattern)
-            .field("paths", &self.routes.len())
+            .field("keys", &self.slots.len())
             .field("fallback", &self.fallback.len())
             .field("contributors", &self.contributors.len())
             .finish()
     }
 }
 
-/// matchit reads `{` and `}` as parameter delimiters; rule paths are literal.
-fn escape(key: &str) -> String {
-    let mut out = String::with_capacity(key.len() + 2);
-    for c in key.chars() {
-        match c {
-            '{' => out.push_str("{{"),
-            '}' => out.push_str("}}"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 // === impl HostGroup ===
 
 impl<B> HostGroup<B> {
-    /// Builds a group from its paths and contributors (in any order).
+    /// Builds a group from its contributors (in any order).
     pub(crate) fn build(
         pattern: HostPattern,
-        mut routes: Vec<RouteRef<B>>,
+        ownership: HostOwnership,
         mut contributors: Vec<Contributor<B>>,
     ) -> Self {
-        routes.sort_by(|a, b| precedence::compare(&a.rule, &b.rule));
-        contributors.sort_by(|a, b| {
-            precedence::older(
-                (a.entry.created, &a.entry.key),
-                (b.entry.created, &b.entry.key),
-            )
-        });
-        let default = contributors
-            .iter()
-            .position(|c| c.entry.default_backend.is_some());
-
-        let mut diagnostics = Vec::new();
-        let mut root = NONE;
-        let mut fallback = Vec::new();
-        // `(key, is Prefix, index)`, in precedence order; a stable sort by key keeps that order
-        // within each key, so the first of each key and kind is its slot's winner.
-        let mut keyed: Vec<(&str, bool, u32)> = Vec::with_capacity(routes.len());
-        for (i, route) in routes.iter().enumerate() {
-            let i = i as u32;
-            let pattern = route.rule.pattern();
-            let winner = match pattern.kind() {
-                MatchKind::Exact => {
-                    keyed.push((pattern.path(), false, i));
-                    None
-                }
-                MatchKind::Prefix if pattern.prefix_key().is_empty() => first_or(&mut root, i),
-                MatchKind::Prefix => {
-                    keyed.push((pattern.prefix_key(), true, i));
-                    None
-                }
-                _ => {
-                    let same = fallback.iter().copied().find(|&f: &u32| {
-                        let other = routes[f as usize].rule.pattern();
-                        other.kind() == pattern.kind() && other.path() == pattern.path()
-                    });
-                    fallback.push(i);
-                    same
-                }
-            };
-            if let Some(w) = winner {
-                diagnostics.push(shadowed(&routes[i as usize], &routes[w as usize]));
-            }
-        }
-        keyed.sort_by(|a, b| a.0.cmp(b.0));
-        let mut slots: Vec<(&str, Slot)> = Vec::with_capacity(keyed.len());
-        for (key, is_prefix, i) in keyed {
-            if slots.last().map(|(k, _)| *k) != Some(key) {
-                slots.push((
-                    key,
-                    Slot {
-                        exact: NONE,
-                        prefix: NONE,
-                    },
-                ));
-            }
-            let Some((_, slot)) = slots.last_mut() else {
-                continue;
-            };
-            let cell = if is_prefix {
-                &mut slot.prefix
-            } else {
-                &mut slot.exact
-            };
-            if let Some(w) = first_or(cell, i) {
-                diagnostics.push(shadowed(&routes[i as usize], &routes[w as usize]));
-            }
-        }
-
-        let mut index = matchit::Router::new();
-        let mut max_prefix_key = 0;
-        let (mut key_lengths, mut prefix_key_lengths) = (0, 0);
-        for (key, slot) in slots {
-            match index.insert(escape(key), slot) {
-                Ok(()) => {
-                    key_lengths |= length_bit(key.len());
-                    if slot.prefix != NONE {
-                        max_prefix_key = max_prefix_key.max(key.len());
-                        prefix_key_lengths |= length_bit(key.len());
-                    }
-                }
-                // Not expected for static routes; if matchit ever refuses one, the rules still
-                // match, through the list.
-                Err(_) => {
-                    fallback.extend([slot.exact, slot.prefix].into_iter().filter(|&i| i != NONE))
-                }
-            }
-        }
-        fallback.sort_unstable();
-
-        diagnostics.extend(namespace_conflicts(&pattern, &contributors));
-        HostGroup {
+        contributors.sort_by(Contributor::older);
+        let mut group = HostGroup {
             pattern,
-            routes,
-            index,
-            root,
-            max_prefix_key,
-            key_lengths,
-            prefix_key_lengths,
-            fallback,
-            contributors,
-            default,
-            diagnostics,
+            ownership,
+            slots: HashTable::new(),
+            root: None,
+            fallback: Vec::new(),
+            max_prefix_key: 0,
+            key_lengths: 0,
+            prefix_key_lengths: 0,
+            contributors: Vec::new(),
+            refused: Vec::new(),
+            default: None,
+            diagnostics: Vec::new(),
+        };
+        let (served, refused) = group.split_by_owner(contributors);
+        for c in &served {
+            group.insert_routes(&c.routes);
         }
+        group
+            .fallback
+            .sort_by(|a, b| precedence::compare(&a.rule, &b.rule));
+        group.contributors = served;
+        group.refused = refused;
+        group.summarize();
+        group
     }
 
-    /// A copy of this group with `source`'s paths and contribution replaced by `new`.
+    /// A copy of this group with `source`'s paths and contribution replaced by `new`; `None`
+    /// when no contributor is left.
     pub(crate) fn rebuilt(
         pattern: HostPattern,
+        ownership: HostOwnership,
         old: Option<&HostGroup<B>>,
-        source: &crate::IngressKey,
-        new: Option<(&Arc<IngressEntry<B>>, &Contribution<B>)>,
+        source: &IngressKey,
+        new: Option<Contributor<B>>,
     ) -> Option<Self> {
-        let mut routes = Vec::new();
-        let mut contributors = Vec::new();
-        if let Some(old) = old {
-            routes.extend(
-                old.routes
-                    .iter()
-                    .filter(|r| r.rule.source != *source)
-                    .cloned(),
-            );
-            contributors.extend(
-                old.contributors
-                    .iter()
-                    .filter(|c| c.entry.key != *source)
-                    .cloned(),
-            );
+        let Some(old) = old else {
+            return new.map(|c| HostGroup::build(pattern, ownership, vec![c]));
+        };
+        // Both lists are sorted oldest first: merge them, leaving `source` out.
+        let mut contributors: Vec<Contributor<B>> =
+            Vec::with_capacity(old.contributors.len() + old.refused.len() + 1);
+        let (mut served, mut refused) = (
+            old.contributors.iter().peekable(),
+            old.refused.iter().peekable(),
+        );
+        while let Some(next) = match (served.peek(), refused.peek()) {
+            (Some(a), Some(b)) if b.older(a).is_lt() => refused.next(),
+            (Some(_), _) => served.next(),
+            (None, _) => refused.next(),
+        } {
+            if next.entry.key != *source {
+                contributors.push(next.clone());
+            }
         }
-        if let Some((entry, c)) = new {
-            routes.extend(RouteRef::all(&c.routes));
-            contributors.push(Contributor {
-                entry: entry.clone(),
-                first_rule: c.first_rule,
-            });
+        if let Some(c) = &new {
+            let at = contributors.partition_point(|x| x.older(c).is_lt());
+            contributors.insert(at, c.clone());
         }
         if contributors.is_empty() {
-            None
-        } else {
-            Some(HostGroup::build(pattern, routes, contributors))
+            return None;
+        }
+        let owner_changed = ownership == HostOwnership::FirstNamespace
+            && old.owner() != contributors.first().map(|c| c.entry.key.namespace());
+        if owner_changed {
+            return Some(HostGroup::build(pattern, ownership, contributors));
+        }
+
+        // Same owner: patch the slots of the keys `source` had and has.
+        let mut group = HostGroup {
+            pattern,
+            ownership,
+            slots: old.slots.clone(),
+            root: old.root.clone(),
+            fallback: old.fallback.clone(),
+            max_prefix_key: 0,
+            key_lengths: 0,
+            prefix_key_lengths: 0,
+            contributors: Vec::new(),
+            refused: Vec::new(),
+            default: None,
+            diagnostics: Vec::new(),
+        };
+        if let Some(gone) = old.contributors.iter().find(|c| c.entry.key == *source) {
+            group.remove_routes(source, &gone.routes);
+        }
+        let (served, refused) = group.split_by_owner(contributors);
+        if let Some(c) = served.iter().find(|c| c.entry.key == *source) {
+            group.insert_routes(&c.routes);
+            group
+                .fallback
+                .sort_by(|a, b| precedence::compare(&a.rule, &b.rule));
+        }
+        group.contributors = served;
+        group.refused = refused;
+        group.summarize();
+        Some(group)
+    }
+
+    /// The namespace that owns the host under [`HostOwnership::FirstNamespace`].
+    fn owner(&self) -> Option<&str> {
+        self.contributors.first().map(|c| c.entry.key.namespace())
+    }
+
+    /// Splits sorted contributors into those whose paths are served and those refused by the
+    /// ownership policy. Rules without host belong to everyone.
+    fn split_by_owner(
+        &self,
+        contributors: Vec<Contributor<B>>,
+    ) -> (Vec<Contributor<B>>, Vec<Contributor<B>>) {
+        if self.ownership == HostOwnership::Shared || self.pattern == HostPattern::Any {
+            return (contributors, Vec::new());
+        }
+        let Some(owner) = contributors
+            .first()
+            .map(|c| c.entry.key.namespace().to_owned())
+        else {
+            return (contributors, Vec::new());
+        };
+        contributors
+            .into_iter()
+            .partition(|c| c.entry.key.namespace() == owner)
+    }
+
+    fn insert_routes(&mut self, routes: &Arc<[Route<B>]>) {
+        for route in RouteRef::all(routes) {
+            match key_of(&route) {
+                Some("") => self.root.get_or_insert_with(Slot::new).insert(route),
+                Some(key) => {
+                    let h = hash_key(key);
+                    match self.slots.find_mut(h, |s| s.key() == key) {
+                        Some(slot) => slot.insert(route),
+                        None => {
+                            let mut slot = Slot::new();
+                            slot.insert(route);
+                            self.slots.insert_unique(h, slot, |s| hash_key(s.key()));
+                        }
+                    }
+                }
+                None => self.fallback.push(route),
+            }
         }
     }
 
-    /// The index of the path that wins for a normalised request path.
-    #[inline]
-    pub(crate) fn find(&self, path: &str) -> Option<&Route<B>> {
-        let mut best = NONE;
-        if self.key_lengths & length_bit(path.len()) != 0
-            && let Ok(m) = self.index.at(path)
-        {
-            best = if m.value.exact != NONE {
-                m.value.exact
-            } else {
-                m.value.prefix
-            };
+    fn remove_routes(&mut self, source: &IngressKey, routes: &[Route<B>]) {
+        self.fallback.retain(|r| r.rule.source != *source);
+        for route in routes {
+            match key_of(route) {
+                Some("") => {
+                    if let Some(root) = &mut self.root {
+                        root.remove_source(source);
+                        if root.is_empty() {
+                            self.root = None;
+                        }
+                    }
+                }
+                Some(key) => {
+                    if let Ok(mut entry) = self.slots.find_entry(hash_key(key), |s| s.key() == key)
+                    {
+                        entry.get_mut().remove_source(source);
+                        if entry.get().is_empty() {
+                            entry.remove();
+                        }
+                    }
+                }
+                None => {}
+            }
         }
-        if best == NONE {
+    }
+
+    /// Recomputes what is derived from the slots and contributors: the length masks, the
+    /// default backend, and the diagnostics.
+    fn summarize(&mut self) {
+        let (mut key_lengths, mut prefix_key_lengths, mut max_prefix_key) = (0, 0, 0);
+        let mut shadowed: Vec<(&RouteRef<B>, &RouteRef<B>)> = Vec::new();
+        for slot in self.slots.iter().chain(&self.root) {
+            let len = slot.key().len();
+            key_lengths |= length_bit(len);
+            if slot.prefix.is_some() {
+                prefix_key_lengths |= length_bit(len);
+                max_prefix_key = max_prefix_key.max(len);
+            }
+            for loser in &slot.shadowed {
+                if let Some(winner) = slot.winner_over(loser) {
+                    shadowed.push((loser, winner));
+                }
+            }
+        }
+        // Routes that are not keys shadow only their own kind and path.
+        for (i, loser) in self.fallback.iter().enumerate() {
+            let p = loser.rule.pattern();
+            if let Some(winner) = self.fallback[..i].iter().find(|w| {
+                let q = w.rule.pattern();
+                q.kind() == p.kind() && q.path() == p.path()
+            }) {
+                shadowed.push((loser, winner));
+            }
+        }
+        shadowed.sort_by(|(a, _), (b, _)| {
+            (&a.rule.source, a.rule.rule_index, a.rule.path_index).cmp(&(
+                &b.rule.source,
+                b.rule.rule_index,
+                b.rule.path_index,
+            ))
+        });
+        let mut diagnostics: Vec<Diagnostic> =
+            shadowed.into_iter().map(|(l, w)| diagnose(l, w)).collect();
+        diagnostics.extend(self.ownership_diagnostics());
+        self.key_lengths = key_lengths;
+        self.prefix_key_lengths = prefix_key_lengths;
+        self.max_prefix_key = max_prefix_key;
+        self.default = self
+            .contributors
+            .iter()
+            .position(|c| c.entry.default_backend.is_some());
+        self.diagnostics = diagnostics;
+    }
+
+    /// The route that wins for a normalised request path.
+    #[inline]
+    pub(crate) fn find(&self, path: &str) -> Option<&RouteRef<B>> {
+        let mut best = None;
+        if self.key_lengths & length_bit(path.len()) != 0
+            && let Some(slot) = self.slot(path)
+        {
+            best = slot.exact.as_ref().or(slot.prefix.as_ref());
+        }
+        if best.is_none() {
             best = self.walk_prefixes(path);
         }
         // The list is short and sorted; only entries that outrank the winner so far matter.
-        for &f in &self.fallback {
-            if f >= best {
+        for f in &self.fallback {
+            if best.is_some_and(|b: &RouteRef<B>| !precedence::compare(&f.rule, &b.rule).is_lt()) {
                 break;
             }
-            if self.routes[f as usize].rule.pattern().matches(path) {
-                best = f;
+            if f.rule.pattern().matches(path) {
+                best = Some(f);
                 break;
             }
         }
-        self.routes.get(best as usize).map(|r| &**r)
+        best
+    }
+
+    #[inline]
+    fn slot(&self, key: &str) -> Option<&Slot<B>> {
+        self.slots.find(hash_key(key), |s| s.key() == key)
     }
 
     /// The best Prefix rule whose key is `path` cut before one of its `/`, longest first; else
     /// the `/` rule.
     #[inline]
-    fn walk_prefixes(&self, path: &str) -> u32 {
+    fn walk_prefixes(&self, path: &str) -> Option<&RouteRef<B>> {
         let bytes = path.as_bytes();
         let mut end = bytes.len().min(self.max_prefix_key + 1);
         while let Some(cut) = bytes[..end].iter().rposition(|&b| b == b'/') {
@@ -293,28 +493,73 @@ impl<B> HostGroup<B> {
                 break;
             }
             if self.prefix_key_lengths & length_bit(cut) != 0
-                && let Ok(m) = self.index.at(&path[..cut])
-                && m.value.prefix != NONE
+                && let Some(route) = self.slot(&path[..cut]).and_then(|s| s.prefix.as_ref())
             {
-                return m.value.prefix;
+                return Some(route);
             }
             end = cut;
         }
-        self.root
+        self.root.as_ref().and_then(|r| r.prefix.as_ref())
     }
 
     /// Every path that matches, best first (for explanations; allocates).
-    pub(crate) fn candidates(&self, path: &str) -> Vec<&Route<B>> {
-        self.routes
-            .iter()
+    pub(crate) fn candidates(&self, path: &str) -> Vec<&RouteRef<B>> {
+        let mut out: Vec<&RouteRef<B>> = self
+            .routes()
             .filter(|r| r.rule.pattern().matches(path))
-            .map(|r| &**r)
-            .collect()
+            .collect();
+        out.sort_by(|a, b| precedence::compare(&a.rule, &b.rule));
+        out
+    }
+
+    /// Every route that takes part in matching, in no particular order.
+    pub(crate) fn routes(&self) -> impl Iterator<Item = &RouteRef<B>> {
+        self.slots
+            .iter()
+            .chain(&self.root)
+            .flat_map(|s| s.exact.iter().chain(&s.prefix).chain(&s.shadowed))
+            .chain(&self.fallback)
     }
 
     /// The Ingress whose default backend answers when no path matched.
-    pub(crate) fn default_backend(&self) -> Option<&IngressEntry<B>> {
-        self.default.map(|i| &*self.contributors[i].entry)
+    pub(crate) fn default_backend(&self) -> Option<&Arc<IngressEntry<B>>> {
+        self.default.map(|i| &self.contributors[i].entry)
+    }
+
+    /// The diagnostics about one Ingress.
+    pub(crate) fn diagnostics_of<'g>(
+        &'g self,
+        key: &'g IngressKey,
+    ) -> impl Iterator<Item = &'g Diagnostic> + 'g {
+        self.diagnostics.iter().filter(move |d| d.source == *key)
+    }
+
+    /// Host sharing across namespaces: a warning per other namespace when shared, an error
+    /// per refused Ingress under [`HostOwnership::FirstNamespace`].
+    fn ownership_diagnostics(&self) -> Vec<Diagnostic> {
+        let Some(host) = self.pattern.to_rule_host() else {
+            // Rules without host are everyone's by definition.
+            return Vec::new();
+        };
+        let Some(first) = self.contributors.first() else {
+            return Vec::new();
+        };
+        if !self.refused.is_empty() {
+            return self
+                .refused
+                .iter()
+                .map(|c| Diagnostic {
+                    source: c.entry.key.clone(),
+                    field: format!("spec.rules[{}].host", c.first_rule),
+                    skipped: Skipped::Rule,
+                    kind: DiagnosticKind::HostOwnedByAnotherNamespace {
+                        host: host.clone(),
+                        owner: first.entry.key.clone(),
+                    },
+                })
+                .collect();
+        }
+        namespace_conflicts(host, &self.contributors)
     }
 }
 
@@ -324,17 +569,7 @@ fn length_bit(len: usize) -> u64 {
     1 << len.min(63)
 }
 
-/// Records `i` as the first holder of a slot, or returns the holder that outranks it.
-fn first_or(slot: &mut u32, i: u32) -> Option<u32> {
-    if *slot == NONE {
-        *slot = i;
-        None
-    } else {
-        Some(*slot)
-    }
-}
-
-fn shadowed<B>(loser: &Route<B>, winner: &Route<B>) -> Diagnostic {
+fn diagnose<B>(loser: &Route<B>, winner: &Route<B>) -> Diagnostic {
     let (l, w) = (&loser.rule, &winner.rule);
     let host = l.host().map(str::to_owned);
     let path = l.path().to_owned();
@@ -364,14 +599,7 @@ fn shadowed<B>(loser: &Route<B>, winner: &Route<B>) -> Diagnostic {
 }
 
 /// One warning per namespace, other than the oldest Ingress's, with rules for a named host.
-fn namespace_conflicts<B>(
-    pattern: &HostPattern,
-    contributors: &[Contributor<B>],
-) -> Vec<Diagnostic> {
-    let Some(host) = pattern.to_rule_host() else {
-        // Rules without host are everyone's by definition.
-        return Vec::new();
-    };
+fn namespace_conflicts<B>(host: String, contributors: &[Contributor<B>]) -> Vec<Diagnostic> {
     let Some(first) = contributors.first() else {
         return Vec::new();
     };
@@ -388,6 +616,7 @@ fn namespace_conflicts<B>(
         .collect();
     namespaces.sort();
     namespaces.dedup();
+    let namespaces: Arc<[String]> = namespaces.into();
     let mut seen: Vec<&str> = vec![owner];
     let mut out = Vec::new();
     for c in contributors {
@@ -408,28 +637,4 @@ fn namespace_conflicts<B>(
         });
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_braces() {
-        assert_eq!(escape("/a{b}/c"), "/a{{b}}/c");
-    }
-
-    #[test]
-    fn matchit_static_routes_are_literal() {
-        let mut r = matchit::Router::new();
-        r.insert(escape("/a{b}"), 1).unwrap();
-        r.insert(escape("/a{b}/c"), 2).unwrap();
-        r.insert(escape("/"), 3).unwrap();
-        assert_eq!(*r.at("/a{b}").unwrap().value, 1);
-        assert_eq!(*r.at("/a{b}/c").unwrap().value, 2);
-        assert!(r.at("/ab").is_err());
-        assert!(r.at("").is_err());
-        assert!(r.at("*").is_err());
-        assert_eq!(*r.at("/").unwrap().value, 3);
-    }
 }

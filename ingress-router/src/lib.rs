@@ -514,7 +514,7 @@ mod tls;
 
 pub use builder::Builder;
 pub use class::ClassFilter;
-pub use config::{Config, DefaultBackendPolicy, ImplementationSpecific, Validation};
+pub use config::{Config, DefaultBackendPolicy, HostOwnership, ImplementationSpecific, Validation};
 pub use error::{
     BackendError, Diagnostic, DiagnosticKind, InvalidPath, NotServed, RuleOrigin, Severity, Skipped,
 };

@@ -32,7 +32,7 @@ use std::cmp::Reverse;
 
 use ingress_model::{Ingress, IngressBackend};
 
-use crate::config::{Config, DefaultBackendPolicy};
+use crate::config::{Config, DefaultBackendPolicy, HostOwnership};
 use crate::host::HostPattern;
 use crate::matched::Decision;
 use crate::normalize::PathNormalization;
@@ -216,9 +216,27 @@ impl<'a> Reference<'a> {
             return self.default(rule_less.or(any));
         };
 
+        // Host ownership: under `FirstNamespace`, only the namespace of the oldest Ingress with
+        // a rule for a named host takes part in its group.
+        let in_group = |i: &Screened<'a>| {
+            i.rules
+                .iter()
+                .any(|r| r.host.to_rule_host().unwrap_or_default() == group)
+        };
+        let owner = self
+            .ingresses
+            .iter()
+            .find(|i| in_group(i))
+            .map(|i| i.key.namespace().to_owned());
+        let takes_part = |i: &Screened<'a>| {
+            self.config.host_ownership == HostOwnership::Shared
+                || group.is_empty()
+                || owner.as_deref() == Some(i.key.namespace())
+        };
+
         // D4 step 5: the matching paths of the group, best first.
         let mut candidates = Vec::new();
-        for ingress in &self.ingresses {
+        for ingress in self.ingresses.iter().filter(|i| takes_part(i)) {
             for rule in &ingress.rules {
                 if rule.host.to_rule_host().unwrap_or_default() != group {
                     continue;
@@ -267,12 +285,10 @@ impl<'a> Reference<'a> {
 
         // D3: a group but no path. The oldest Ingress contributing a rule to the group that has
         // a default backend.
-        let contributor = self.ingresses.iter().find(|i| {
-            i.default_backend.is_some()
-                && i.rules
-                    .iter()
-                    .any(|r| r.host.to_rule_host().unwrap_or_default() == group)
-        });
+        let contributor = self
+            .ingresses
+            .iter()
+            .find(|i| i.default_backend.is_some() && in_group(i) && takes_part(i));
         self.default(contributor)
     }
 

@@ -6,45 +6,50 @@
 //! to it copies one shard (a 64th of the entries) if another table still shares it.
 //!
 //! The shards are `hashbrown::HashTable`s so a key is hashed once: the same hash picks the
-//! shard (from bits the table does not use) and the bucket.
+//! shard (from bits the table does not use) and the bucket. The hasher is the map's own: a
+//! table seeds its host maps per table (see [`TableHasher`]), so that the hosts one tenant
+//! writes cannot be chosen to collide with another's.
 
 use std::borrow::Borrow;
-use std::hash::{BuildHasher, Hash};
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::sync::Arc;
 
 use hashbrown::HashTable;
 
-use crate::hash::FastHash;
+pub(crate) const SHARDS: usize = 64;
 
-const SHARDS: usize = 64;
+/// The hasher of a table's maps: SipHash-1-3 with keys drawn at random for each table built
+/// (and kept by its updates, which share its shards). Host names are written by tenants, so a
+/// fixed hash would let one tenant pick hosts that collide in a bucket another tenant's host
+/// is looked up in.
+pub(crate) type TableHasher = RandomState;
 
 /// See the module docs.
-pub(crate) struct ShardedMap<K, V> {
+pub(crate) struct ShardedMap<K, V, S = TableHasher> {
     shards: Vec<Arc<HashTable<(K, V)>>>,
     len: usize,
+    hasher: S,
 }
 
-impl<K, V> Clone for ShardedMap<K, V> {
+impl<K, V, S: Clone> Clone for ShardedMap<K, V, S> {
     fn clone(&self) -> Self {
         ShardedMap {
             shards: self.shards.clone(),
             len: self.len,
+            hasher: self.hasher.clone(),
         }
     }
 }
 
-impl<K, V> Default for ShardedMap<K, V> {
-    fn default() -> Self {
+impl<K, V, S> ShardedMap<K, V, S> {
+    /// An empty map hashing with `hasher`.
+    pub(crate) fn with_hasher(hasher: S) -> Self {
         ShardedMap {
             shards: (0..SHARDS).map(|_| Arc::new(HashTable::new())).collect(),
             len: 0,
+            hasher,
         }
     }
-}
-
-#[inline]
-fn hash<Q: Hash + ?Sized>(key: &Q) -> u64 {
-    FastHash::default().hash_one(key)
 }
 
 /// The shard of a hash: bits the table does not use (it takes the bucket from the low bits and
@@ -56,14 +61,19 @@ fn shard(hash: u64) -> usize {
 
 // === impl ShardedMap ===
 
-impl<K: Hash + Eq, V> ShardedMap<K, V> {
+impl<K: Hash + Eq, V, S: BuildHasher> ShardedMap<K, V, S> {
+    #[inline]
+    fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
     #[inline]
     pub(crate) fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let h = hash(key);
+        let h = self.hash(key);
         self.shards[shard(h)]
             .find(h, |(k, _)| k.borrow() == key)
             .map(|(_, v)| v)
@@ -84,16 +94,31 @@ impl<K: Hash + Eq, V> ShardedMap<K, V> {
     pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
         self.shards.iter().flat_map(|s| s.iter().map(|(k, _)| k))
     }
+
+    /// The shard a key lives in (`0..SHARDS`).
+    pub(crate) fn shard_of<Q>(&self, key: &Q) -> usize
+    where
+        K: Borrow<Q>,
+        Q: Hash + ?Sized,
+    {
+        shard(self.hash(key))
+    }
+
+    /// The values of one shard.
+    pub(crate) fn shard_values(&self, shard: usize) -> impl Iterator<Item = &V> {
+        self.shards[shard].iter().map(|(_, v)| v)
+    }
 }
 
-impl<K: Hash + Eq + Clone, V: Clone> ShardedMap<K, V> {
+impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> ShardedMap<K, V, S> {
     pub(crate) fn insert(&mut self, key: K, value: V) {
-        let h = hash(&key);
+        let h = self.hash(&key);
+        let hasher = &self.hasher;
         let table = Arc::make_mut(&mut self.shards[shard(h)]);
         match table.find_mut(h, |(k, _)| *k == key) {
             Some(entry) => entry.1 = value,
             None => {
-                table.insert_unique(h, (key, value), |(k, _)| hash(k));
+                table.insert_unique(h, (key, value), |(k, _)| hasher.hash_one(k));
                 self.len += 1;
             }
         }
@@ -104,7 +129,7 @@ impl<K: Hash + Eq + Clone, V: Clone> ShardedMap<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let h = hash(key);
+        let h = self.hash(key);
         let i = shard(h);
         // Only copy a shared shard when the key is really there.
         if self.shards[i].find(h, |(k, _)| k.borrow() == key).is_some() {
@@ -123,7 +148,7 @@ mod tests {
 
     #[test]
     fn copies_share_untouched_shards() {
-        let mut a: ShardedMap<Arc<str>, u32> = ShardedMap::default();
+        let mut a: ShardedMap<Arc<str>, u32> = ShardedMap::with_hasher(TableHasher::new());
         for i in 0..1000 {
             a.insert(format!("h{i}").into(), i);
         }

@@ -1,6 +1,6 @@
 //! [`RouteTable`]: the immutable routing table and its lookups.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
@@ -18,8 +18,7 @@ use crate::matched::{Decision, Match};
 use crate::normalize::STACK_PATH_LEN;
 use crate::precedence;
 use crate::request::RequestView;
-use crate::rule::RouteRef;
-use crate::shard::ShardedMap;
+use crate::shard::{SHARDS, ShardedMap, TableHasher};
 use crate::tls::{Certificate, TlsEntry, TlsIndex};
 use ingress_model::IngressKey;
 
@@ -44,9 +43,8 @@ pub struct RouteTable<B> {
     /// Looked up by the suffix after `*.`.
     pub(crate) wildcard: GroupMap<WildcardKey, B>,
     pub(crate) any: Option<Arc<HostGroup<B>>>,
-    /// The Ingresses with a default backend, in the order that answers when no host group is
-    /// selected (DESIGN.md rule 5, second half): rule-less first, then oldest.
-    pub(crate) defaults: Arc<[Arc<IngressEntry<B>>]>,
+    /// The default backend that answers when no host group is selected.
+    pub(crate) defaults: Defaults<B>,
     pub(crate) tls: TlsIndex,
     pub(crate) ingresses: ShardedMap<IngressKey, Arc<IngressEntry<B>>>,
 }
@@ -60,8 +58,73 @@ pub struct RouteTable<B> {
 pub struct Built<B> {
     /// The table; always usable, whatever the diagnostics say.
     pub table: RouteTable<B>,
-    /// Everything skipped or suspicious, grouped by Ingress (in `namespace/name` order).
+    /// Everything skipped or suspicious about the Ingresses in [`Built::changed`], grouped by
+    /// Ingress (in `namespace/name` order). After a build, that is every Ingress; after an
+    /// update, the complete diagnostics of each Ingress whose diagnostics changed, so a
+    /// controller can rewrite exactly their status.
     pub diagnostics: Vec<Diagnostic>,
+    /// The Ingresses whose diagnostics may differ from the previous table's, sorted: after a
+    /// build, every Ingress given; after [`RouteTable::with_ingress`] or
+    /// [`RouteTable::without_ingress`], the Ingress itself (even when removed; its diagnostics
+    /// are then none) and every other Ingress whose diagnostics the change altered (a path it
+    /// shadowed, or that shadowed it; a host it shared).
+    pub changed: Vec<IngressKey>,
+}
+
+/// The default backend for requests that select no host group (crate docs, section 5): the
+/// first by (rule-less first, then oldest) among the Ingresses with one.
+///
+/// Kept per shard of the table's Ingress map, so that an update re-ranks one shard (a 64th of
+/// the Ingresses) and the 64 shard winners, never every default backend.
+pub(crate) struct Defaults<B> {
+    by_shard: Arc<[Option<Arc<IngressEntry<B>>>]>,
+    best: Option<Arc<IngressEntry<B>>>,
+}
+
+impl<B> Clone for Defaults<B> {
+    fn clone(&self) -> Self {
+        Defaults {
+            by_shard: self.by_shard.clone(),
+            best: self.best.clone(),
+        }
+    }
+}
+
+impl<B> Defaults<B> {
+    fn build(ingresses: &ShardedMap<IngressKey, Arc<IngressEntry<B>>>) -> Self {
+        let by_shard: Arc<[_]> = (0..SHARDS)
+            .map(|i| best_default(ingresses.shard_values(i)))
+            .collect();
+        let best = best_default(by_shard.iter().flatten());
+        Defaults { by_shard, best }
+    }
+
+    /// Re-ranks the shard of `key`, after the Ingress map changed there.
+    fn update(
+        &mut self,
+        ingresses: &ShardedMap<IngressKey, Arc<IngressEntry<B>>>,
+        key: &IngressKey,
+    ) {
+        let shard = ingresses.shard_of(key);
+        let mut by_shard: Vec<_> = self.by_shard.to_vec();
+        by_shard[shard] = best_default(ingresses.shard_values(shard));
+        self.best = best_default(by_shard.iter().flatten());
+        self.by_shard = by_shard.into();
+    }
+}
+
+/// The first of `entries` with a default backend: rule-less first (`false < true`), then oldest.
+fn best_default<'e, B: 'e>(
+    entries: impl Iterator<Item = &'e Arc<IngressEntry<B>>>,
+) -> Option<Arc<IngressEntry<B>>> {
+    entries
+        .filter(|e| e.default_backend.is_some())
+        .min_by(|a, b| {
+            a.has_rules
+                .cmp(&b.has_rules)
+                .then_with(|| precedence::older((a.created, &a.key), (b.created, &b.key)))
+        })
+        .cloned()
 }
 
 /// Sizes of a table, for logs and metrics.
@@ -199,35 +262,33 @@ impl<B> RouteTable<B> {
         mapper: Arc<Mapper<B>>,
         compiled: Vec<Compiled<B>>,
     ) -> Self {
-        let mut groups: HashMap<HostPattern, (Vec<_>, Vec<Contributor<B>>), FastHash> =
-            HashMap::default();
+        let hasher = TableHasher::new();
+        let mut groups: HashMap<HostPattern, Vec<Contributor<B>>, FastHash> = HashMap::default();
         let mut tls: Vec<TlsEntry> = Vec::new();
-        let mut ingresses = ShardedMap::default();
+        let mut ingresses = ShardedMap::with_hasher(hasher.clone());
         for c in compiled {
-            for contribution in c.contributions {
-                let (routes, contributors) = groups.entry(contribution.host).or_default();
-                routes.extend(RouteRef::all(&contribution.routes));
-                contributors.push(Contributor {
-                    entry: c.entry.clone(),
-                    first_rule: contribution.first_rule,
-                });
+            for contribution in &c.contributions {
+                groups
+                    .entry(contribution.host.clone())
+                    .or_default()
+                    .push(Contributor::new(&c.entry, contribution));
             }
             tls.extend(c.tls);
             ingresses.insert(c.entry.key.clone(), c.entry);
         }
-        let defaults = sorted_defaults(ingresses.values().cloned());
         let mut table = RouteTable {
-            config,
-            mapper,
-            exact: ShardedMap::default(),
-            wildcard: ShardedMap::default(),
+            exact: ShardedMap::with_hasher(hasher.clone()),
+            wildcard: ShardedMap::with_hasher(hasher.clone()),
             any: None,
-            defaults,
-            tls: TlsIndex::build(tls),
+            defaults: Defaults::build(&ingresses),
+            tls: TlsIndex::build(tls, &hasher),
             ingresses,
+            mapper,
+            config,
         };
-        for (pattern, (routes, contributors)) in groups {
-            let group = HostGroup::build(pattern.clone(), routes, contributors);
+        let ownership = table.config.host_ownership;
+        for (pattern, contributors) in groups {
+            let group = HostGroup::build(pattern.clone(), ownership, contributors);
             table.set_group(&pattern, Some(group));
         }
         table
@@ -296,7 +357,7 @@ impl<B> RouteTable<B> {
     #[inline]
     fn decide<'t>(&'t self, host: &str, upper: bool, path: &str) -> Decision<'t, B> {
         let Some(group) = self.select(host, upper).1 else {
-            return self.default_decision(self.defaults.first().map(|e| &**e));
+            return self.default_decision(self.defaults.best.as_deref());
         };
         match group.find(path) {
             Some(route) => Decision::Route(Match {
@@ -304,7 +365,7 @@ impl<B> RouteTable<B> {
                 source: &route.rule.source,
                 rule: &route.rule,
             }),
-            None => self.default_decision(group.default_backend()),
+            None => self.default_decision(group.default_backend().map(|e| &**e)),
         }
     }
 
@@ -452,10 +513,9 @@ impl<B> RouteTable<B> {
         };
         for g in self.groups() {
             stats.host_groups += 1;
-            stats.paths += g.routes.len();
+            stats.paths += g.routes().count();
             stats.unindexed_paths += g
-                .routes
-                .iter()
+                .routes()
                 .filter(|r| {
                     !matches!(
                         r.rule.kind(),
@@ -523,56 +583,123 @@ impl<B> RouteTable<B> {
         }
 
         let mut table = self.clone();
+        table.ingresses.remove(&key);
+        if let Some(c) = &new {
+            table.ingresses.insert(key.clone(), c.entry.clone());
+        }
         let had_default = old.is_some_and(|o| o.default_backend.is_some());
         let has_default = new
             .as_ref()
             .is_some_and(|c| c.entry.default_backend.is_some());
         if had_default || has_default {
-            table.defaults = sorted_defaults(
-                self.defaults
-                    .iter()
-                    .filter(|e| e.key != key)
-                    .cloned()
-                    .chain(new.as_ref().map(|c| c.entry.clone())),
-            );
+            table.defaults.update(&table.ingresses, &key);
         }
-        let mut diagnostics = Vec::new();
-        table.ingresses.remove(&key);
-        if let Some(c) = &new {
-            table.ingresses.insert(key.clone(), c.entry.clone());
-            diagnostics.extend(c.entry.diagnostics.iter().cloned());
-        }
+
+        let mut changed = BTreeSet::from([key.clone()]);
+        let ownership = self.config.host_ownership;
         for host in &hosts {
             let contribution = new.as_ref().and_then(|c| {
                 c.contributions
                     .iter()
                     .find(|x| x.host == *host)
-                    .map(|x| (&c.entry, x))
+                    .map(|x| Contributor::new(&c.entry, x))
             });
-            let group = HostGroup::rebuilt(host.clone(), self.group(host), &key, contribution);
-            if let Some(g) = &group {
-                diagnostics.extend(g.diagnostics.iter().cloned());
-            }
+            let before = self.group(host);
+            let group = HostGroup::rebuilt(host.clone(), ownership, before, &key, contribution);
+            diagnostics_changed(
+                before.map_or(&[][..], |g| &g.diagnostics),
+                group.as_ref().map_or(&[][..], |g| &g.diagnostics),
+                &mut changed,
+            );
             table.set_group(host, group);
         }
         let new_tls = new.as_ref().map_or(&[][..], |c| &c.tls[..]);
         table.tls.update(&key, &tls_hosts, new_tls);
-        sort_diagnostics(&mut diagnostics);
-        Built { table, diagnostics }
+
+        let diagnostics = changed
+            .iter()
+            .flat_map(|k| table.diagnostics_for(k))
+            .collect();
+        Built {
+            table,
+            diagnostics,
+            changed: changed.into_iter().collect(),
+        }
+    }
+
+    /// Every diagnostic about one Ingress as the table stands: its own (validation, class,
+    /// refused backends) and those of the host groups it takes part in (shadowed paths, shared
+    /// or refused hosts). Empty for an Ingress the table does not hold.
+    ///
+    /// Costs the Ingress's own diagnostics and a scan of the diagnostics of its host groups; a
+    /// controller calls it for each key of [`Built::changed`] to rewrite their status (or reads
+    /// [`Built::diagnostics`], which holds the same).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ingress_router::{DiagnosticKind, IngressKey, RouteTable};
+    /// # use ingress_model::Ingress;
+    /// # let parse = |name: &str, created: &str| -> Ingress { serde_json::from_str(&format!(r#"{{
+    /// #   "metadata": {{"name": "{name}", "namespace": "shop", "creationTimestamp": "{created}"}},
+    /// #   "spec": {{"rules": [{{"host": "a.com", "http": {{"paths": [
+    /// #     {{"path": "/", "pathType": "Prefix",
+    /// #      "backend": {{"service": {{"name": "{name}", "port": {{"number": 80}}}}}}}}]}}}}]}}
+    /// # }}"#)).unwrap() };
+    /// let old = parse("old", "2024-01-01T00:00:00Z");
+    /// let new = parse("new", "2025-01-01T00:00:00Z");
+    /// let table = RouteTable::builder().add_all([&old, &new]).build().table;
+    /// // "new" duplicates the older Ingress's path: it never matches.
+    /// let shadowed = table.diagnostics_for(&new.key());
+    /// assert!(matches!(shadowed[0].kind, DiagnosticKind::DuplicatePath { .. }));
+    ///
+    /// // Deleting "old" changes what the table says about "new" too.
+    /// let update = table.without_ingress(&old.key());
+    /// assert_eq!(update.changed, [new.key(), old.key()]);
+    /// assert!(update.table.diagnostics_for(&new.key()).is_empty());
+    /// ```
+    pub fn diagnostics_for(&self, key: &IngressKey) -> Vec<Diagnostic> {
+        let Some(entry) = self.ingresses.get(key) else {
+            return Vec::new();
+        };
+        let mut out = entry.diagnostics.clone();
+        for host in &entry.hosts {
+            if let Some(group) = self.group(host) {
+                out.extend(group.diagnostics_of(key).cloned());
+            }
+        }
+        out
     }
 }
 
-/// The Ingresses with a default backend: rule-less first (`false < true`), then oldest.
-fn sorted_defaults<B>(
-    entries: impl Iterator<Item = Arc<IngressEntry<B>>>,
-) -> Arc<[Arc<IngressEntry<B>>]> {
-    let mut v: Vec<_> = entries.filter(|e| e.default_backend.is_some()).collect();
-    v.sort_by(|a, b| {
-        a.has_rules
-            .cmp(&b.has_rules)
-            .then_with(|| precedence::older((a.created, &a.key), (b.created, &b.key)))
-    });
-    v.into()
+/// Adds to `changed` every Ingress whose diagnostics differ between `before` and `after` (one
+/// host group's, each sorted by Ingress).
+fn diagnostics_changed(
+    before: &[Diagnostic],
+    after: &[Diagnostic],
+    changed: &mut BTreeSet<IngressKey>,
+) {
+    if before == after {
+        return;
+    }
+    fn by_source(list: &[Diagnostic]) -> BTreeMap<&IngressKey, Vec<&Diagnostic>> {
+        let mut map: BTreeMap<&IngressKey, Vec<&Diagnostic>> = BTreeMap::new();
+        for d in list {
+            map.entry(&d.source).or_default().push(d);
+        }
+        map
+    }
+    let (before, after) = (by_source(before), by_source(after));
+    for (source, list) in &before {
+        if after.get(source) != Some(list) {
+            changed.insert((*source).clone());
+        }
+    }
+    for source in after.keys() {
+        if !before.contains_key(source) {
+            changed.insert((*source).clone());
+        }
+    }
 }
 
 fn set<K, B>(map: &mut GroupMap<K, B>, key: K, group: Option<Arc<HostGroup<B>>>)
@@ -585,9 +712,39 @@ where
     }
 }
 
+/// By Ingress, then by field in document order (`spec.rules[2]` before `spec.rules[10]`), so
+/// the order never depends on how the table's maps iterate. Stable: diagnostics about one
+/// field keep the order they were made in.
 pub(crate) fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
-    // Stable: keeps each Ingress's own diagnostics in field order.
-    diagnostics.sort_by(|a, b| a.source.cmp(&b.source));
+    diagnostics.sort_by(|a, b| {
+        a.source
+            .cmp(&b.source)
+            .then_with(|| field_order(&a.field, &b.field))
+    });
+}
+
+/// Compares field paths with their indices as numbers.
+fn field_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let digits = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (da, db) = (digits(a), digits(b));
+                // Without leading zeros (field indices have none), longer is larger.
+                let order = da.cmp(&db).then_with(|| a[..da].cmp(&b[..db]));
+                if order.is_ne() {
+                    return order;
+                }
+                (a, b) = (&a[da..], &b[db..]);
+            }
+            (Some(x), Some(y)) if x != y => return x.cmp(y),
+            _ => (a, b) = (&a[1..], &b[1..]),
+        }
+    }
 }
 
 /// Cheap: counts the table already keeps, not a walk of its groups ([`RouteTable::stats`]

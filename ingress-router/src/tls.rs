@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::hash::FastHash;
 use crate::host::{MAX_HOST_LEN, ascii_lowercase, wildcard_suffix};
-use crate::shard::ShardedMap;
+use crate::shard::{ShardedMap, TableHasher};
 use ingress_model::IngressKey;
 
 /// One host of one `spec.tls[i]` entry.
@@ -44,7 +44,7 @@ impl<'t> Certificate<'t> {
 }
 
 /// TLS hosts to entries, oldest Ingress first.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct TlsIndex {
     exact: ShardedMap<Arc<str>, Arc<[TlsEntry]>>,
     /// Keyed by the suffix after `*.`.
@@ -71,12 +71,15 @@ fn order(a: &TlsEntry, b: &TlsEntry) -> std::cmp::Ordering {
 // === impl TlsIndex ===
 
 impl TlsIndex {
-    pub(crate) fn build(entries: Vec<TlsEntry>) -> Self {
+    pub(crate) fn build(entries: Vec<TlsEntry>, hasher: &TableHasher) -> Self {
         let mut by_host: HashMap<Arc<str>, Vec<TlsEntry>, FastHash> = HashMap::default();
         for e in entries {
             by_host.entry(e.host.clone()).or_default().push(e);
         }
-        let mut index = TlsIndex::default();
+        let mut index = TlsIndex {
+            exact: ShardedMap::with_hasher(hasher.clone()),
+            wildcard: ShardedMap::with_hasher(hasher.clone()),
+        };
         for (host, list) in by_host {
             index.set(&host, list);
         }

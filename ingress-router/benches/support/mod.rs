@@ -60,6 +60,50 @@ pub fn ingress(i: usize) -> Ingress {
     ing
 }
 
+/// [`ingress`] `i` with a `spec.defaultBackend` of its own.
+pub fn with_default_backend(i: usize) -> Ingress {
+    let mut ing = ingress(i);
+    ing.spec.default_backend = Some(IngressBackend::service(format!("fallback-{i}"), 80));
+    ing
+}
+
+/// `n` Ingresses in 50 namespaces that all route `shared.example.com`: each has a Prefix, a
+/// deeper Prefix and an Exact path of its own, under `/team-{i}` (distinct first segments) or,
+/// with `same_segment`, under `/api/team-{i}` (one first segment for all).
+pub fn shared_host(n: usize, same_segment: bool) -> Vec<Ingress> {
+    (0..n)
+        .map(|i| {
+            let base = if same_segment {
+                format!("/api/team-{i}")
+            } else {
+                format!("/team-{i}")
+            };
+            let path = |path: String, path_type: PathType, svc: &str| HttpIngressPath {
+                path: Some(path),
+                path_type: Some(path_type),
+                backend: IngressBackend::service(format!("{svc}-{i}"), 8080),
+            };
+            let mut ing = Ingress::default();
+            ing.metadata.name = Some(format!("team-{i}"));
+            ing.metadata.namespace = Some(format!("ns-{}", i % 50));
+            ing.metadata.creation_timestamp = Some(Timestamp::from_unix_seconds(
+                1_700_000_000 + (i % 100) as i64,
+            ));
+            ing.spec.rules.push(IngressRule {
+                host: Some("shared.example.com".to_owned()),
+                http: Some(HttpIngressRuleValue {
+                    paths: vec![
+                        path(base.clone(), PathType::Prefix, "web"),
+                        path(format!("{base}/api"), PathType::Prefix, "api"),
+                        path(format!("{base}/healthz"), PathType::Exact, "health"),
+                    ],
+                }),
+            });
+            ing
+        })
+        .collect()
+}
+
 /// A fixed mix of requests: hits on exact and wildcard hosts at several depths, an Exact hit,
 /// a host in upper case with a port, a dot segment, and misses (unknown hosts, a host-less
 /// path, a sibling of a Prefix path).
