@@ -81,6 +81,8 @@ struct Slot<B> {
     exact: Option<RouteRef<B>>,
     prefix: Option<RouteRef<B>>,
     shadowed: Vec<RouteRef<B>>,
+    /// The key's length, so that summarising a group reads only the slot array.
+    key_len: u32,
 }
 
 impl<B> Clone for Slot<B> {
@@ -89,6 +91,7 @@ impl<B> Clone for Slot<B> {
             exact: self.exact.clone(),
             prefix: self.prefix.clone(),
             shadowed: self.shadowed.clone(),
+            key_len: self.key_len,
         }
     }
 }
@@ -112,11 +115,12 @@ fn hash_key(key: &str) -> u64 {
 // === impl Slot ===
 
 impl<B> Slot<B> {
-    fn new() -> Self {
+    fn new(key: &str) -> Self {
         Slot {
             exact: None,
             prefix: None,
             shadowed: Vec::new(),
+            key_len: u32::try_from(key.len()).unwrap_or(u32::MAX),
         }
     }
 
@@ -188,12 +192,89 @@ impl<B> Slot<B> {
     }
 }
 
+/// The slots of a group, split into shards behind `Arc`s once the group is large, so that an
+/// update copies the shards of the keys it touches and shares the rest (the same scheme as the
+/// table's host maps). Small groups have one shard.
+struct Slots<B> {
+    shards: Vec<Arc<HashTable<Slot<B>>>>,
+}
+
+impl<B> Clone for Slots<B> {
+    fn clone(&self) -> Self {
+        Slots {
+            shards: self.shards.clone(),
+        }
+    }
+}
+
+/// Keys per shard a group aims for; a group grows shards as it grows (at most 64).
+const KEYS_PER_SHARD: usize = 64;
+
+impl<B> Slots<B> {
+    fn with_capacity(keys: usize) -> Self {
+        let n = (keys / KEYS_PER_SHARD).next_power_of_two().clamp(1, 64);
+        Slots {
+            shards: (0..n).map(|_| Arc::new(HashTable::new())).collect(),
+        }
+    }
+
+    #[inline]
+    fn shard(&self, h: u64) -> usize {
+        (h >> 32) as usize & (self.shards.len() - 1)
+    }
+
+    fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.len()).sum()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Slot<B>> {
+        self.shards.iter().flat_map(|s| s.iter())
+    }
+
+    #[inline]
+    fn get(&self, key: &str) -> Option<&Slot<B>> {
+        let h = hash_key(key);
+        self.shards[self.shard(h)].find(h, |s| s.key() == key)
+    }
+}
+
+impl<B> Slots<B> {
+    fn insert(&mut self, key: &str, route: RouteRef<B>) {
+        let h = hash_key(key);
+        let i = self.shard(h);
+        let shard = Arc::make_mut(&mut self.shards[i]);
+        match shard.find_mut(h, |s| s.key() == key) {
+            Some(slot) => slot.insert(route),
+            None => {
+                let mut slot = Slot::new(key);
+                slot.insert(route);
+                shard.insert_unique(h, slot, |s| hash_key(s.key()));
+            }
+        }
+    }
+
+    fn remove_source(&mut self, key: &str, source: &IngressKey) {
+        let h = hash_key(key);
+        let i = self.shard(h);
+        if self.shards[i].find(h, |s| s.key() == key).is_none() {
+            return;
+        }
+        let shard = Arc::make_mut(&mut self.shards[i]);
+        if let Ok(mut entry) = shard.find_entry(h, |s| s.key() == key) {
+            entry.get_mut().remove_source(source);
+            if entry.get().is_empty() {
+                entry.remove();
+            }
+        }
+    }
+}
+
 /// All paths for one rule host.
 pub(crate) struct HostGroup<B> {
     pub(crate) pattern: HostPattern,
     ownership: HostOwnership,
     /// One slot per distinct key but `""`.
-    slots: HashTable<Slot<B>>,
+    slots: Slots<B>,
     /// The Prefix `/` rules (key `""`).
     root: Option<Slot<B>>,
     /// Routes that are not keys, in precedence order.
@@ -234,10 +315,11 @@ impl<B> HostGroup<B> {
         mut contributors: Vec<Contributor<B>>,
     ) -> Self {
         contributors.sort_by(Contributor::older);
+        let routes: usize = contributors.iter().map(|c| c.routes.len()).sum();
         let mut group = HostGroup {
             pattern,
             ownership,
-            slots: HashTable::new(),
+            slots: Slots::with_capacity(routes),
             root: None,
             fallback: Vec::new(),
             max_prefix_key: 0,
@@ -359,21 +441,15 @@ impl<B> HostGroup<B> {
     }
 
     fn insert_routes(&mut self, routes: &Arc<[Route<B>]>) {
-        for route in RouteRef::all(routes) {
-            match key_of(&route) {
-                Some("") => self.root.get_or_insert_with(Slot::new).insert(route),
-                Some(key) => {
-                    let h = hash_key(key);
-                    match self.slots.find_mut(h, |s| s.key() == key) {
-                        Some(slot) => slot.insert(route),
-                        None => {
-                            let mut slot = Slot::new();
-                            slot.insert(route);
-                            self.slots.insert_unique(h, slot, |s| hash_key(s.key()));
-                        }
-                    }
-                }
-                None => self.fallback.push(route),
+        // The keys borrow from the block itself, not from the handles the slots take.
+        for (route, handle) in routes.iter().zip(RouteRef::all(routes)) {
+            match key_of(route) {
+                Some("") => self
+                    .root
+                    .get_or_insert_with(|| Slot::new(""))
+                    .insert(handle),
+                Some(key) => self.slots.insert(key, handle),
+                None => self.fallback.push(handle),
             }
         }
     }
@@ -390,15 +466,7 @@ impl<B> HostGroup<B> {
                         }
                     }
                 }
-                Some(key) => {
-                    if let Ok(mut entry) = self.slots.find_entry(hash_key(key), |s| s.key() == key)
-                    {
-                        entry.get_mut().remove_source(source);
-                        if entry.get().is_empty() {
-                            entry.remove();
-                        }
-                    }
-                }
+                Some(key) => self.slots.remove_source(key, source),
                 None => {}
             }
         }
@@ -410,7 +478,7 @@ impl<B> HostGroup<B> {
         let (mut key_lengths, mut prefix_key_lengths, mut max_prefix_key) = (0, 0, 0);
         let mut shadowed: Vec<(&RouteRef<B>, &RouteRef<B>)> = Vec::new();
         for slot in self.slots.iter().chain(&self.root) {
-            let len = slot.key().len();
+            let len = slot.key_len as usize;
             key_lengths |= length_bit(len);
             if slot.prefix.is_some() {
                 prefix_key_lengths |= length_bit(len);
@@ -479,7 +547,7 @@ impl<B> HostGroup<B> {
 
     #[inline]
     fn slot(&self, key: &str) -> Option<&Slot<B>> {
-        self.slots.find(hash_key(key), |s| s.key() == key)
+        self.slots.get(key)
     }
 
     /// The best Prefix rule whose key is `path` cut before one of its `/`, longest first; else
@@ -610,22 +678,18 @@ fn namespace_conflicts<B>(host: String, contributors: &[Contributor<B>]) -> Vec<
     {
         return Vec::new();
     }
-    let mut namespaces: Vec<String> = contributors
+    // The oldest Ingress of each namespace but the owner's, in age order.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::from([owner]);
+    let firsts: Vec<&Contributor<B>> = contributors
         .iter()
-        .map(|c| c.entry.key.namespace().to_owned())
+        .filter(|c| seen.insert(c.entry.key.namespace()))
         .collect();
-    namespaces.sort();
-    namespaces.dedup();
-    let namespaces: Arc<[String]> = namespaces.into();
-    let mut seen: Vec<&str> = vec![owner];
-    let mut out = Vec::new();
-    for c in contributors {
-        let ns = c.entry.key.namespace();
-        if seen.contains(&ns) {
-            continue;
-        }
-        seen.push(ns);
-        out.push(Diagnostic {
+    let mut namespaces: Vec<&str> = seen.into_iter().collect();
+    namespaces.sort_unstable();
+    let namespaces: Arc<[String]> = namespaces.iter().map(|&n| n.to_owned()).collect();
+    firsts
+        .into_iter()
+        .map(|c| Diagnostic {
             source: c.entry.key.clone(),
             field: format!("spec.rules[{}].host", c.first_rule),
             skipped: Skipped::Nothing,
@@ -634,7 +698,6 @@ fn namespace_conflicts<B>(host: String, contributors: &[Contributor<B>]) -> Vec<
                 namespaces: namespaces.clone(),
                 first: first.entry.key.clone(),
             },
-        });
-    }
-    out
+        })
+        .collect()
 }

@@ -489,6 +489,9 @@
 //! * `http`: `RequestView::from_request` and `RequestView::from_parts`.
 //! * `regex`: `ImplementationSpecific::Regex` (pulls in the `regex` crate; matching a regex
 //!   path may allocate the regex engine's per-thread cache on first use).
+//! * `shared`: `SharedTable`, the current table of a gateway: lock-free reads, atomic
+//!   replacement, and replaced tables freed on a background thread rather than by the last
+//!   request that held them (pulls in `arc-swap`; the one place this crate starts a thread).
 
 mod builder;
 mod class;
@@ -509,6 +512,8 @@ mod rule;
 mod scan;
 mod screen;
 mod shard;
+#[cfg(feature = "shared")]
+mod shared;
 mod table;
 mod tls;
 
@@ -525,6 +530,8 @@ pub use normalize::PathNormalization;
 pub use path::{MatchKind, PathPattern};
 pub use request::RequestView;
 pub use rule::PathRule;
+#[cfg(feature = "shared")]
+pub use shared::SharedTable;
 pub use table::{Built, RouteTable, Stats};
 pub use tls::Certificate;
 

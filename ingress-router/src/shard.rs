@@ -24,9 +24,13 @@ pub(crate) const SHARDS: usize = 64;
 /// is looked up in.
 pub(crate) type TableHasher = RandomState;
 
+/// One shard: shared between tables until one of them writes to it.
+type Shard<K, V> = Arc<HashTable<(K, V)>>;
+
 /// See the module docs.
 pub(crate) struct ShardedMap<K, V, S = TableHasher> {
-    shards: Vec<Arc<HashTable<(K, V)>>>,
+    /// Shared too, so that copying a map a table does not write to costs one reference count.
+    shards: Arc<Vec<Shard<K, V>>>,
     len: usize,
     hasher: S,
 }
@@ -45,7 +49,7 @@ impl<K, V, S> ShardedMap<K, V, S> {
     /// An empty map hashing with `hasher`.
     pub(crate) fn with_hasher(hasher: S) -> Self {
         ShardedMap {
-            shards: (0..SHARDS).map(|_| Arc::new(HashTable::new())).collect(),
+            shards: Arc::new((0..SHARDS).map(|_| Arc::new(HashTable::new())).collect()),
             len: 0,
             hasher,
         }
@@ -114,7 +118,7 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> ShardedMap<K, V, S> {
     pub(crate) fn insert(&mut self, key: K, value: V) {
         let h = self.hash(&key);
         let hasher = &self.hasher;
-        let table = Arc::make_mut(&mut self.shards[shard(h)]);
+        let table = Arc::make_mut(&mut Arc::make_mut(&mut self.shards)[shard(h)]);
         match table.find_mut(h, |(k, _)| *k == key) {
             Some(entry) => entry.1 = value,
             None => {
@@ -133,7 +137,7 @@ impl<K: Hash + Eq + Clone, V: Clone, S: BuildHasher> ShardedMap<K, V, S> {
         let i = shard(h);
         // Only copy a shared shard when the key is really there.
         if self.shards[i].find(h, |(k, _)| k.borrow() == key).is_some() {
-            let table = Arc::make_mut(&mut self.shards[i]);
+            let table = Arc::make_mut(&mut Arc::make_mut(&mut self.shards)[i]);
             if let Ok(entry) = table.find_entry(h, |(k, _)| k.borrow() == key) {
                 entry.remove();
                 self.len -= 1;
@@ -165,7 +169,7 @@ mod tests {
         let shared = a
             .shards
             .iter()
-            .zip(&b.shards)
+            .zip(b.shards.iter())
             .filter(|(x, y)| Arc::ptr_eq(x, y))
             .count();
         assert!(shared >= SHARDS - 2, "{shared}");
