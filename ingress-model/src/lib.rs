@@ -46,7 +46,8 @@
 //!
 //! # Features
 //!
-//! * `k8s-openapi`: `TryFrom` conversions to and from the `k8s_openapi` types (module `k8s`).
+//! * `k8s-openapi`: `TryFrom` conversions to and from the `k8s_openapi` types, field by field
+//!   (module `k8s`).
 
 pub mod class;
 pub mod ingress;
