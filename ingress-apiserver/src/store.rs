@@ -549,10 +549,11 @@ impl Store {
         ] {
             meta.remove(server_only);
         }
-        if rt.status_subresource && !options.keep_status {
-            if let Value::Object(map) = &mut object {
-                map.remove("status");
-            }
+        if rt.status_subresource
+            && !options.keep_status
+            && let Value::Object(map) = &mut object
+        {
+            map.remove("status");
         }
         if rt.group.is_empty() && rt.kind == "Namespace" && object.get("status").is_none() {
             object["status"] = serde_json::json!({"phase": "Active"});
@@ -1045,7 +1046,20 @@ mod tests {
                 &rt,
                 Some("default"),
                 "nope",
-                status,
+                status.clone(),
+                Part::Main,
+                WriteOptions::default(),
+            )
+            .unwrap_err();
+        assert_eq!(err.code, 400, "the body's name must match the URL's");
+        let mut nameless = status;
+        nameless["metadata"]["name"] = Value::Null;
+        let err = s
+            .update_in(
+                &rt,
+                Some("default"),
+                "nope",
+                nameless,
                 Part::Main,
                 WriteOptions::default(),
             )
@@ -1100,7 +1114,7 @@ mod tests {
 
     #[test]
     fn selector_transitions_become_added_and_deleted() {
-        let s = store();
+        let s = Store::new(Registry::builtin(), 100);
         let filter = WatchFilter {
             rt: rt(&s),
             namespace: Some("default".into()),

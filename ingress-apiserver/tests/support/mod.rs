@@ -96,3 +96,121 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// A watch read event by event over a raw connection.
+pub struct RawWatch {
+    stream: TcpStream,
+    raw: Vec<u8>,
+    decoded: Vec<u8>,
+    chunked: bool,
+    ended: bool,
+    pub status: u16,
+}
+
+impl RawWatch {
+    /// Send `GET path` and read the response head.
+    pub async fn open(addr: std::net::SocketAddr, path: &str) -> RawWatch {
+        let mut stream = tokio::time::timeout(WAIT, TcpStream::connect(addr))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        let head =
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\n\r\n");
+        stream.write_all(head.as_bytes()).await.expect("write");
+        let mut watch = RawWatch {
+            stream,
+            raw: Vec::new(),
+            decoded: Vec::new(),
+            chunked: false,
+            ended: false,
+            status: 0,
+        };
+        loop {
+            if let Some(end) = find(&watch.raw, b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&watch.raw[..end]).to_ascii_lowercase();
+                watch.status = head[9..12].parse().expect("status code");
+                watch.chunked = head.contains("transfer-encoding: chunked");
+                watch.raw.drain(..end + 4);
+                return watch;
+            }
+            assert!(
+                watch.read_more().await,
+                "connection closed before the response head"
+            );
+        }
+    }
+
+    async fn read_more(&mut self) -> bool {
+        let mut buf = [0u8; 8192];
+        let n = tokio::time::timeout(WAIT, self.stream.read(&mut buf))
+            .await
+            .expect("watch produced nothing within the wait")
+            .expect("read");
+        self.raw.extend_from_slice(&buf[..n]);
+        n > 0
+    }
+
+    fn decode(&mut self) {
+        if !self.chunked {
+            self.decoded.append(&mut self.raw);
+            return;
+        }
+        while let Some(line_end) = find(&self.raw, b"\r\n") {
+            let size = usize::from_str_radix(
+                std::str::from_utf8(&self.raw[..line_end])
+                    .expect("size")
+                    .trim(),
+                16,
+            )
+            .expect("chunk size");
+            if size == 0 {
+                self.ended = true;
+                self.raw.clear();
+                return;
+            }
+            if self.raw.len() < line_end + 2 + size + 2 {
+                return;
+            }
+            self.decoded
+                .extend_from_slice(&self.raw[line_end + 2..line_end + 2 + size]);
+            self.raw.drain(..line_end + 2 + size + 2);
+        }
+    }
+
+    /// The next event, or `None` once the server ended the stream.
+    pub async fn next(&mut self) -> Option<serde_json::Value> {
+        loop {
+            self.decode();
+            if let Some(nl) = self.decoded.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.decoded.drain(..=nl).collect();
+                return Some(serde_json::from_slice(&line).expect("event line is JSON"));
+            }
+            if self.ended {
+                return None;
+            }
+            if !self.read_more().await {
+                self.decode();
+                if self.decoded.iter().any(|b| !b.is_ascii_whitespace()) {
+                    let rest: Vec<u8> = std::mem::take(&mut self.decoded);
+                    return Some(serde_json::from_slice(&rest).expect("body is JSON"));
+                }
+                return None;
+            }
+        }
+    }
+
+    /// The next event's `type` and `metadata.name` of its object.
+    pub async fn next_brief(&mut self) -> Option<(String, String)> {
+        let event = self.next().await?;
+        let kind = event["type"].as_str().unwrap_or_default().to_owned();
+        let name = event["object"]["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        Some((kind, name))
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
