@@ -19,8 +19,9 @@ pub struct ApiError {
     pub reason: String,
     /// Human-readable description, worded like the real API server's.
     pub message: String,
-    /// `StatusDetails` (`name`, `group`, `kind`, `causes`), when there is something to say.
-    pub details: Option<Value>,
+    /// `StatusDetails` (`name`, `group`, `kind`, `causes`), when there is something to say
+    /// (boxed: errors stay small on the `Result` paths).
+    pub details: Option<Box<Value>>,
 }
 
 impl ApiError {
@@ -126,7 +127,7 @@ impl ApiError {
             ),
         )
         .with_details(rt, name);
-        if let Some(Value::Object(details)) = err.details.as_mut() {
+        if let Some(Value::Object(details)) = err.details.as_deref_mut() {
             details.insert(
                 "causes".into(),
                 json!([{"reason": "FieldValueInvalid", "message": problem, "field": field}]),
@@ -166,7 +167,7 @@ impl ApiError {
         if !rt.group.is_empty() {
             details["group"] = Value::String(rt.group.clone());
         }
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -182,7 +183,7 @@ impl ApiError {
             "code": self.code,
         });
         if let Some(details) = &self.details {
-            status["details"] = details.clone();
+            status["details"] = (**details).clone();
         }
         status
     }
