@@ -9,14 +9,14 @@
 //! # What it serves
 //!
 //! * **Discovery**: `/version`, `/api`, `/apis`, `/apis/{group}`, `/api/v1`,
-//!   `/apis/{group}/{version}` (legacy documents only; see [`discovery`](crate#discovery)),
+//!   `/apis/{group}/{version}` (legacy documents only; see [Discovery](crate#discovery)),
 //!   `/healthz`. OpenAPI paths answer 404.
 //! * **Resources** of the [`Registry`] ([`Registry::builtin`]: namespaces, nodes, services,
 //!   endpoints, secrets, configmaps, pods, serviceaccounts, events, ingresses,
 //!   ingressclasses, endpointslices, deployments, leases, `events.k8s.io` events; add more
 //!   with [`Store::register`] or [`ServerConfig::registry`]).
 //! * **Verbs**: list (label and field selectors; `limit`/`continue` are ignored, so a list is
-//!   always one complete page), watch (see the `watch` module docs below), get, create
+//!   always one complete page), watch (see [Watches](crate#watches)), get, create
 //!   (`generateName`, 409 `AlreadyExists`), replace (409 `Conflict` on a stale
 //!   `metadata.resourceVersion`), patch (merge, strategic merge — simplified, see [`patch`]
 //!   — and JSON patch; server-side apply answers 415), delete (a `Status`; preconditions),
