@@ -24,6 +24,7 @@ use crate::registry::ResourceType;
 use crate::route::{ResourcePath, Route, parse_query, route};
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::store::{Part, PatchKind, Preconditions, Store, WatchFilter, WriteOptions};
+use crate::table::{IncludeObject, table, wants_table};
 use crate::watch::{WatchRequest, WatchSignals, parse_resource_version, spawn};
 
 /// A response body: all at once, or streamed (watches).
@@ -148,6 +149,11 @@ impl ApiRequest<'_> {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// `Some` when the client asked for a `Table` (`kubectl get`), with what rows embed.
+    fn table(&self) -> Option<IncludeObject> {
+        wants_table(self.headers).then(|| IncludeObject::from_param(self.param("includeObject")))
     }
 
     fn is_watch(&self) -> bool {
@@ -337,7 +343,16 @@ async fn resource_request(
                 "metadata": {"resourceVersion": rv}, "items": deleted}),
             ))
         }
-        (Some(name), Method::GET) => Ok(json_response(200, &state.store.get_in(rt, ns, name)?)),
+        (Some(name), Method::GET) => {
+            let object = state.store.get_in(rt, ns, name)?;
+            match request.table() {
+                Some(include) => Ok(json_response(
+                    200,
+                    &table(rt, &[&object], None, true, include),
+                )),
+                None => Ok(json_response(200, &object)),
+            }
+        }
         (Some(name), Method::PUT) => {
             let body = decode_object(
                 &request.content_type(),
@@ -413,6 +428,13 @@ fn list_response(
     parse_resource_version(request.param("resourceVersion"))?;
     let (labels, fields) = selectors(request)?;
     let (rv, items) = state.store.list_in(rt, ns, &labels, &fields);
+    if let Some(include) = request.table() {
+        let objects: Vec<&Value> = items.iter().map(|o| &**o).collect();
+        return Ok(json_response(
+            200,
+            &table(rt, &objects, Some(rv), true, include),
+        ));
+    }
     let doc = ListDoc {
         kind: rt.list_kind(),
         api_version: rt.api_version(),
@@ -437,7 +459,8 @@ fn watch_response(
         labels,
         fields,
     };
-    let watch = WatchRequest::new(filter, |name| request.param(name))?;
+    let mut watch = WatchRequest::new(filter, |name| request.param(name))?;
+    watch.table = request.table();
     let signals = WatchSignals {
         close: state.faults.close_signal(),
         shutdown: state.shutdown.clone(),

@@ -31,8 +31,10 @@
 //!
 //! Simplifications (documented where they apply): no authentication, no admission, no
 //! finalizers or graceful deletion (deletes are immediate; deleting a namespace deletes its
-//! objects at once), no protobuf and no server-side `Table` output (clients fall back to
-//! JSON), `core/v1` and `events.k8s.io/v1` events are separate collections.
+//! objects at once), no protobuf (clients fall back to JSON), `core/v1` and
+//! `events.k8s.io/v1` events are separate collections. `Table` answers (what `kubectl get`
+//! prints) have the real columns for Ingress, Service and Deployment, NAME and AGE for
+//! other kinds.
 //!
 //! # Watches
 //!
@@ -126,6 +128,7 @@ mod route;
 mod selector;
 mod server;
 mod store;
+mod table;
 mod watch;
 
 pub use discovery::KUBERNETES_VERSION;

@@ -29,6 +29,7 @@ use tokio::time::Instant;
 use crate::error::ApiError;
 use crate::server::stopped;
 use crate::store::{EventType, Store, WatchFilter};
+use crate::table::{IncludeObject, table};
 
 /// Where a watch starts, from `resourceVersion` and `sendInitialEvents`.
 #[derive(Clone, Debug)]
@@ -48,6 +49,8 @@ pub(crate) struct WatchRequest {
     pub(crate) start: WatchStart,
     pub(crate) bookmarks: bool,
     pub(crate) timeout: Option<Duration>,
+    /// Send objects as one-row `Table`s (`kubectl get -w`), embedding this much of them.
+    pub(crate) table: Option<IncludeObject>,
 }
 
 /// Parse a `resourceVersion` parameter: `None` for absent, empty or `0`.
@@ -126,6 +129,7 @@ impl WatchRequest {
             start,
             bookmarks,
             timeout,
+            table: None,
         })
     }
 }
@@ -194,12 +198,34 @@ pub(crate) fn spawn(
     rx
 }
 
+/// Turns objects into event lines: as they are, or as `Table`s whose first one carries the
+/// column definitions (as the real server does).
+struct Encoder {
+    table: Option<IncludeObject>,
+    columns_sent: bool,
+}
+
+impl Encoder {
+    fn line(&mut self, filter: &WatchFilter, kind: EventType, object: &Value) -> Bytes {
+        match self.table {
+            None => event_line(kind.as_str(), object),
+            Some(include) => {
+                let doc = table(&filter.rt, &[object], None, !self.columns_sent, include);
+                self.columns_sent = true;
+                event_line(kind.as_str(), &doc)
+            }
+        }
+    }
+}
+
 async fn send_events(
     tx: &mpsc::Sender<Bytes>,
+    encoder: &mut Encoder,
+    filter: &WatchFilter,
     events: impl IntoIterator<Item = (EventType, Arc<Value>)>,
 ) -> Result<(), ()> {
     for (kind, object) in events {
-        tx.send(event_line(kind.as_str(), &object))
+        tx.send(encoder.line(filter, kind, &object))
             .await
             .map_err(drop)?;
     }
@@ -226,9 +252,18 @@ async fn run(store: Store, request: WatchRequest, signals: WatchSignals, tx: mps
                 return;
             }
         };
-    if send_events(&tx, initial.into_iter().map(|o| (EventType::Added, o)))
-        .await
-        .is_err()
+    let mut encoder = Encoder {
+        table: request.table,
+        columns_sent: false,
+    };
+    if send_events(
+        &tx,
+        &mut encoder,
+        filter,
+        initial.into_iter().map(|o| (EventType::Added, o)),
+    )
+    .await
+    .is_err()
     {
         return;
     }
@@ -245,7 +280,10 @@ async fn run(store: Store, request: WatchRequest, signals: WatchSignals, tx: mps
     loop {
         match store.watch_poll(filter, &mut cursor) {
             Ok(events) => {
-                if send_events(&tx, events).await.is_err() {
+                if send_events(&tx, &mut encoder, filter, events)
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }

@@ -146,6 +146,35 @@ async fn kubectl_create_get_patch_delete() {
         items[0]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"],
         3000
     );
+    // The default output is the server's Table, with the columns of a real cluster.
+    let printed = kubectl.ok(&["get", "ingress", "-A"]).await;
+    let rows: Vec<Vec<&str>> = printed
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows[0],
+        [
+            "NAMESPACE",
+            "NAME",
+            "CLASS",
+            "HOSTS",
+            "ADDRESS",
+            "PORTS",
+            "AGE"
+        ],
+        "{printed}"
+    );
+    assert_eq!(
+        rows[1][..5],
+        ["default", "echo-v1", "nginx", HOST, "80"],
+        "{printed}"
+    );
+    let printed = kubectl.ok(&["get", "svc", "echo-v1", "--no-headers"]).await;
+    assert!(
+        printed.contains("ClusterIP") && printed.contains("3000/TCP"),
+        "{printed}"
+    );
     let names = kubectl.ok(&["get", "deploy,svc,ing", "-o", "name"]).await;
     assert_eq!(
         names.lines().collect::<Vec<_>>(),

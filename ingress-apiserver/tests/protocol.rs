@@ -295,6 +295,65 @@ async fn watch_selectors_bookmarks_and_timeout() {
 }
 
 #[tokio::test]
+async fn tables_for_kubectl_get() {
+    let server = ApiServer::start().await.unwrap();
+    let addr = server.addr();
+    server.store().apply(ingress("a", json!({}))).unwrap();
+    let table = |path: String| async move {
+        tokio::time::timeout(WAIT, async {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let head = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAccept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json\r\n\r\n");
+            s.write_all(head.as_bytes()).await.unwrap();
+            let mut raw = String::new();
+            s.read_to_string(&mut raw).await.unwrap();
+            let body = raw.split_once("\r\n\r\n").unwrap().1.to_owned();
+            serde_json::from_str::<Value>(&body).unwrap()
+        })
+        .await
+        .expect("table answer in time")
+    };
+    let list = table(ING.to_owned()).await;
+    assert_eq!(
+        (list["kind"].as_str(), list["apiVersion"].as_str()),
+        (Some("Table"), Some("meta.k8s.io/v1"))
+    );
+    assert_eq!(list["columnDefinitions"][2]["name"], "Hosts");
+    assert_eq!(list["rows"][0]["cells"][0], "a");
+    assert_eq!(list["rows"][0]["cells"][2], "*", "no rule hosts");
+    assert_eq!(list["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+    assert_eq!(
+        list["metadata"]["resourceVersion"],
+        server.store().resource_version().to_string()
+    );
+    let one = table(format!("{ING}/a?includeObject=Object")).await;
+    assert_eq!(one["rows"][0]["object"]["kind"], "Ingress");
+    let cm = table("/api/v1/namespaces/default/configmaps".to_owned()).await;
+    let names: Vec<&str> = cm["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Name", "Age"]);
+    // Plain JSON is still the default.
+    assert_eq!(get(addr, ING).await.json()["kind"], "IngressList");
+    // Watch events are one-row Tables; only the first carries the column definitions.
+    let accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    let mut w = RawWatch::open_accepting(addr, &format!("{ING}?watch=true"), accept).await;
+    let first = w.next().await.unwrap();
+    assert_eq!(
+        (first["type"].as_str(), first["object"]["kind"].as_str()),
+        (Some("ADDED"), Some("Table"))
+    );
+    assert!(first["object"]["columnDefinitions"].is_array());
+    server.store().apply(ingress("b", json!({}))).unwrap();
+    let second = w.next().await.unwrap();
+    assert_eq!(second["object"]["rows"][0]["cells"][0], "b");
+    assert!(second["object"].get("columnDefinitions").is_none());
+}
+
+#[tokio::test]
 async fn status_errors_with_real_codes() {
     let server = ApiServer::start().await.unwrap();
     let addr = server.addr();

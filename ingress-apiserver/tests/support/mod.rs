@@ -110,12 +110,16 @@ pub struct RawWatch {
 impl RawWatch {
     /// Send `GET path` and read the response head.
     pub async fn open(addr: std::net::SocketAddr, path: &str) -> RawWatch {
+        Self::open_accepting(addr, path, "application/json").await
+    }
+
+    /// Like [`RawWatch::open`], with this `Accept` header.
+    pub async fn open_accepting(addr: std::net::SocketAddr, path: &str, accept: &str) -> RawWatch {
         let mut stream = tokio::time::timeout(WAIT, TcpStream::connect(addr))
             .await
             .expect("connect in time")
             .expect("connect");
-        let head =
-            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\n\r\n");
+        let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\n\r\n");
         stream.write_all(head.as_bytes()).await.expect("write");
         let mut watch = RawWatch {
             stream,
