@@ -107,7 +107,12 @@
 //! Envoy's virtual hosts do). An IP-literal host can only select the host-less group, since
 //! rule hosts cannot be IPs. A rule with a host and no `http` still claims its host (types.go:
 //! "the rule defaults to a http catch-all"), so that host's unmatched requests go to the
-//! default backend (rule 5), not to the host-less rules.
+//! default backend (section 5), not to the host-less rules.
+//!
+//! Any namespace may write rules for any host, and they merge into that host's group. A
+//! multi-tenant controller can refuse that with [`HostOwnership::FirstNamespace`]: the
+//! namespace of the oldest Ingress for a host owns it, and other namespaces' rules for it are
+//! skipped and reported.
 //!
 //! ```
 //! # use ingress_router::{RouteTable, RequestView};
@@ -458,28 +463,52 @@
 //!
 //! A table never changes. [`RouteTable::with_ingress`] and [`RouteTable::without_ingress`]
 //! return a new table that rebuilds only the host groups (and TLS names) the Ingress touches
-//! and shares everything else, so a controller can apply one change to a large table in well
-//! under a millisecond and swap an `Arc`.
+//! and shares everything else, then swap an `Arc` (or a `SharedTable` with the `shared`
+//! feature). [`Built::changed`] names every Ingress whose diagnostics the change altered (an
+//! Ingress that shadowed another was deleted, say), with their complete diagnostics in
+//! [`Built::diagnostics`], so a controller rewrites exactly those statuses;
+//! [`RouteTable::diagnostics_for`] gives one Ingress's at any time. A changed [`Config`] (a
+//! class filter following IngressClass events) is a rebuild through [`RouteTable::to_builder`],
+//! which keeps the backend mapper.
+//!
+//! What one update costs, for an Ingress of `p` paths on `h` hosts, in a table of `n` Ingresses
+//! whose touched host groups hold `g` paths:
+//!
+//! * compiling the Ingress: validation and the mapper, `O(p)`;
+//! * the table's maps (exact hosts, wildcard hosts, Ingresses, TLS names) are split into 64
+//!   shards each: a write copies one shard, `O(n / 64)`, and shares the other 63;
+//! * each touched host group copies its slot shards that hold the Ingress's keys (a group splits
+//!   into up to 64 shards of about 64 keys as it grows) and its contributor list (`O(g / 3)`
+//!   reference counts for a group of three paths per Ingress), then removes and inserts the
+//!   Ingress's routes in their keys' slots: no re-sort, no index rebuild. Only under
+//!   [`HostOwnership::FirstNamespace`], a change of the host's owning namespace rebuilds that
+//!   group from its contributors;
+//! * the default backend for requests that select no host group is re-ranked in one shard of
+//!   the Ingress map and among the 64 shard winners, `O(n / 64 + 64)`;
+//! * the changed set compares the touched groups' diagnostics, `O(their number)`.
+//!
+//! Measured in one run (router README): one update in a table of 10 000 Ingresses takes about
+//! 25 µs; on a host shared by 2 000 Ingresses about 0.2 ms; starting a controller by 10 000
+//! sequential updates from [`RouteTable::empty`] costs under twice one batch build.
 //!
 //! # How it works
 //!
-//! Building sorts the paths of each host group by precedence once, so that at lookup time
-//! "wins" is "has the smaller index". Exact hosts and wildcard suffixes are hash maps split
-//! into 64 shards behind `Arc`s, so an updated table copies one shard and shares the rest; each
-//! group holds a [`matchit`] router of static routes: one per distinct Exact path and one per
-//! Prefix path without its trailing slash, each carrying the best Exact and the best Prefix
-//! rule with that key. A lookup tries the request path itself (an Exact hit wins outright),
-//! then the path cut before each `/`, longest first: the first Prefix hit is the longest
-//! matching prefix, hence the winner. Paths matchit cannot express (string-prefix and regex
-//! `ImplementationSpecific`) live in a short ordered list for their host only.
+//! Exact hosts and wildcard suffixes are hash maps split into 64 shards behind `Arc`s, hashed
+//! with SipHash under keys drawn for each table built (host names are written by tenants: a
+//! fixed hash would let one pick hosts that collide in the bucket of another's). In a host
+//! group, every Exact path and every Prefix path without its trailing slash is a *key*, and
+//! each key has a slot holding the best Exact and the best Prefix rule with that key by
+//! precedence (and the rules they shadow, which are reported). A lookup probes the request path
+//! itself (an Exact hit wins outright), then the path cut before each `/`, longest first,
+//! skipping lengths no key has: the first Prefix hit is the longest matching prefix, hence the
+//! winner. String-prefix and regex `ImplementationSpecific` paths live in a short list in
+//! precedence order for their host only, scanned while they outrank the winner so far.
 //!
-//! Only static routes go into matchit: a catch-all route per Prefix rule would make matchit
-//! backtrack, and its backtracking stack is a heap allocation. So [`RouteTable::find`] does
-//! not allocate: the host is lower-cased into a stack buffer when it has upper-case letters,
-//! and a path with dot segments is normalised into a stack buffer (256 bytes, or 4 KiB for
-//! longer paths; longer still, rare and suspicious, are normalised on the heap). The request is
-//! scanned once, eight bytes at a time, for the end of the path, the port and upper-case
-//! letters. A test with a counting allocator holds `find` to zero allocations.
+//! [`RouteTable::find`] does not allocate: the host is lower-cased into a stack buffer when it
+//! has upper-case letters, and a path with dot segments is normalised into a stack buffer (256
+//! bytes, or 4 KiB for longer paths; longer still, rare and suspicious, are normalised on the
+//! heap). The request is scanned once, eight bytes at a time, for the end of the path, the port
+//! and upper-case letters. A test with a counting allocator holds `find` to zero allocations.
 //!
 //! [`reference`](mod@reference) is a naive transcription of the same rules (a linear scan);
 //! property tests check that the table agrees with it on random rule sets.
