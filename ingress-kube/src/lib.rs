@@ -1,1 +1,150 @@
-//! Cluster sync (later issue).
+//! Keep an [`ingress_router`] table, and the endpoints of every Service it routes to, in sync
+//! with a Kubernetes cluster.
+//!
+//! This crate's core is [`index::Index`]: a synchronous, runtime-free index that is fed
+//! Kubernetes objects (the k8s-openapi types) as a watch delivers them and hands out immutable
+//! [`index::Snapshot`]s for the data path. It does no I/O: a driver (a kube-runtime watcher, a
+//! test, a replay) calls [`Index::apply`](index::Index::apply),
+//! [`Index::delete`](index::Index::delete) and [`Index::reset`](index::Index::reset), then
+//! publishes [`Index::snapshot`](index::Index::snapshot) when it reports a change.
+//!
+//! ```
+//! use std::net::SocketAddr;
+//!
+//! use ingress_kube::index::{Index, IndexConfig, Reason, Resolved};
+//! use ingress_router::RequestView;
+//! use k8s_openapi::api::core::v1::Service;
+//! use k8s_openapi::api::discovery::v1::EndpointSlice;
+//! use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+//! use serde_json::{from_value, json};
+//!
+//! let mut index = Index::new(IndexConfig::new("example.com/ingress-gateway"));
+//!
+//! // Our class, and an Ingress of that class.
+//! let class: IngressClass = from_value(json!({
+//!     "metadata": {"name": "gateway"},
+//!     "spec": {"controller": "example.com/ingress-gateway"}
+//! }))?;
+//! let ingress: Ingress = from_value(json!({
+//!     "metadata": {"name": "shop", "namespace": "prod"},
+//!     "spec": {"ingressClassName": "gateway", "rules": [{"host": "shop.example.com", "http": {"paths": [
+//!         {"path": "/cart", "pathType": "Prefix",
+//!          "backend": {"service": {"name": "cart", "port": {"name": "http"}}}},
+//!         {"path": "/", "pathType": "Prefix",
+//!          "backend": {"service": {"name": "web", "port": {"number": 80}}}}
+//!     ]}}]}
+//! }))?;
+//! // The Service `cart` and its EndpointSlice: one Pod ready, one not.
+//! let service: Service = from_value(json!({
+//!     "metadata": {"name": "cart", "namespace": "prod"},
+//!     "spec": {"selector": {"app": "cart"},
+//!              "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}
+//! }))?;
+//! let slice = |ready: bool| -> Result<EndpointSlice, serde_json::Error> {
+//!     from_value(json!({
+//!         "metadata": {"name": "cart-x7k2p", "namespace": "prod",
+//!                      "labels": {"kubernetes.io/service-name": "cart"}},
+//!         "addressType": "IPv4",
+//!         "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+//!         "endpoints": [
+//!             {"addresses": ["10.0.0.7"], "conditions": {"ready": true}},
+//!             {"addresses": ["10.0.0.8"], "conditions": {"ready": ready}}
+//!         ]
+//!     }))
+//! };
+//! index.apply(class);
+//! index.apply(ingress);
+//! index.apply(service);
+//! index.apply(slice(false)?);
+//!
+//! let first = index.snapshot().snapshot;
+//! let routed = first.route(&RequestView::new("shop.example.com", "/cart/items"));
+//! assert_eq!(routed.decision.source().unwrap().to_string(), "prod/shop");
+//! let pod: SocketAddr = "10.0.0.7:8080".parse()?; // the slice's port: the resolved targetPort
+//! assert_eq!(routed.resolved, Some(Resolved::Endpoints(&[pod])));
+//! assert_eq!(routed.error_status(), None); // forward
+//!
+//! // A rule matched, but its Service does not exist: 503, not 404.
+//! let routed = first.route(&RequestView::new("shop.example.com", "/"));
+//! assert_eq!(routed.resolved.and_then(|r| r.reason()), Some(Reason::ServiceMissing));
+//! assert_eq!(routed.error_status(), Some(503));
+//! // No rule matched and no default backend: 404.
+//! let routed = first.route(&RequestView::new("other.example.com", "/"));
+//! assert_eq!(routed.error_status(), Some(404));
+//!
+//! // The second Pod becomes ready: new endpoints, same route table.
+//! let change = index.apply(slice(true)?);
+//! assert!(change.routing);
+//! let second = index.snapshot();
+//! assert!(second.changed);
+//! let routed = second.snapshot.route(&RequestView::new("shop.example.com", "/cart"));
+//! assert_eq!(routed.resolved.unwrap().endpoints().unwrap().len(), 2);
+//! assert!(second.snapshot.table_ptr_eq(&first));
+//! // Nothing changed since: the same snapshot again, nothing to publish.
+//! assert!(!index.snapshot().changed);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What a gateway answers
+//!
+//! [`Snapshot::route`](index::Snapshot::route) gives the router's decision and, when a rule or
+//! a default backend matched, where that backend leads ([`index::Resolved`]):
+//!
+//! * **404** only when no rule matched and no default backend applies
+//!   (`Decision::NotFound`);
+//! * **503** when something matched but its backend resolves to nothing
+//!   ([`Resolved::Unavailable`](index::Resolved::Unavailable), with a typed
+//!   [`Reason`](index::Reason): the Service or its port is missing, no endpoint is ready, an
+//!   `ExternalName` is refused, a `resource` backend). A request for a path an Ingress claims
+//!   never falls through to another rule because the Service behind it is down;
+//! * otherwise it forwards to one of the endpoints, or to the `ExternalName` host.
+//!
+//! [`Routed::error_status`](index::Routed::error_status) says exactly this.
+//!
+//! # What each change costs
+//!
+//! The table's payload is a stable handle ([`index::Backend`]: namespace, Service, port), never
+//! endpoints; resolution lives beside the table in maps of 64 shards that snapshots share.
+//!
+//! | change | work | route table |
+//! |---|---|---|
+//! | EndpointSlice, Service | re-resolve that one Service (its slices), copy one shard of the resolution map | shared with the last snapshot |
+//! | Secret | copy one shard of the Secret map | shared |
+//! | Ingress | [`RouteTable::with_ingress`](ingress_router::RouteTable::with_ingress) / `without_ingress`: only the host groups and TLS names it touches. Its diagnostics come from that update; only when a host group it touches has (or had) diagnostics are all the table's diagnostics regrouped, to find every Ingress whose diagnostics moved | new, sharing every untouched host group |
+//! | IngressClass that changes which classes are ours | the table is rebuilt from the stored Ingresses | new |
+//! | `reset` of one kind | that part rebuilt once | new only for Ingresses and IngressClasses |
+//! | an object equal to the stored one (a status-only update) | one comparison | untouched; `snapshot()` returns the same `Arc` |
+//! | [`Index::snapshot`](index::Index::snapshot) | O(1): clones four `Arc`s, and only when something changed | |
+//!
+//! Measured (`cargo bench -p ingress-kube`, 10 000 Ingresses, Services and slices, a shared
+//! 2-core machine): an EndpointSlice change and a snapshot take about 25 µs; an Ingress change
+//! and a snapshot about 17 µs, against 13 µs for the router's `with_ingress` alone;
+//! `Snapshot::route` about 100 ns, against 35 ns for the table's `find` alone.
+//!
+//! [`Snapshot::table_ptr_eq`](index::Snapshot::table_ptr_eq) and
+//! [`Snapshot::routes_generation`](index::Snapshot::routes_generation) show which snapshots share
+//! a table.
+//!
+//! # Which Ingresses, and how backends resolve
+//!
+//! * Class ownership (our IngressClasses by controller name, the class field, the deprecated
+//!   annotation, the default class, class-less Ingresses): [`index::classes`].
+//! * Service ports, EndpointSlices, readiness, terminating endpoints, IPv6, headless and
+//!   `ExternalName` Services: [`index::resolve`].
+//! * TLS Secrets for [`Snapshot::certificate_for`](index::Snapshot::certificate_for):
+//!   [`index::tls`].
+//!
+//! Objects come from an API server, which has validated them, so the table is built with
+//! [`Validation::Trusted`](ingress_router::Validation::Trusted).
+//!
+//! # Diagnostics and bad objects
+//!
+//! [`Index::diagnostics_for`](index::Index::diagnostics_for) gives the router's diagnostics of
+//! an Ingress (skipped paths, duplicate or unreachable paths, hosts shared across namespaces,
+//! other classes), and every [`index::Change`] names the Ingresses whose diagnostics changed,
+//! for a driver to update their status and events. An object the index cannot use (a
+//! conversion that fails, an EndpointSlice address that is not an IP, a TLS Secret without its
+//! key) is skipped, in part or whole, and reported as an [`index::ObjectError`] with its kind,
+//! `namespace/name` and field; it never panics and never holds back the other objects.
+
+pub mod index;
