@@ -255,7 +255,7 @@ impl<B> HostGroup<B> {
 
     /// The index of the path that wins for a normalised request path.
     #[inline]
-    pub(crate) fn find(&self, path: &str) -> Option<&Route<B>> {
+    pub(crate) fn find(&self, path: &str) -> Option<&RouteRef<B>> {
         let mut best = NONE;
         if self.key_lengths & length_bit(path.len()) != 0
             && let Ok(m) = self.index.at(path)
@@ -279,7 +279,7 @@ impl<B> HostGroup<B> {
                 break;
             }
         }
-        self.routes.get(best as usize).map(|r| &**r)
+        self.routes.get(best as usize)
     }
 
     /// The best Prefix rule whose key is `path` cut before one of its `/`, longest first; else
@@ -304,17 +304,16 @@ impl<B> HostGroup<B> {
     }
 
     /// Every path that matches, best first (for explanations; allocates).
-    pub(crate) fn candidates(&self, path: &str) -> Vec<&Route<B>> {
+    pub(crate) fn candidates(&self, path: &str) -> Vec<&RouteRef<B>> {
         self.routes
             .iter()
             .filter(|r| r.rule.pattern().matches(path))
-            .map(|r| &**r)
             .collect()
     }
 
     /// The Ingress whose default backend answers when no path matched.
-    pub(crate) fn default_backend(&self) -> Option<&IngressEntry<B>> {
-        self.default.map(|i| &*self.contributors[i].entry)
+    pub(crate) fn default_backend(&self) -> Option<&Arc<IngressEntry<B>>> {
+        self.default.map(|i| &self.contributors[i].entry)
     }
 }
 
