@@ -88,11 +88,10 @@ impl HostPattern {
         match self {
             HostPattern::Any => true,
             _ if !name => false,
-            HostPattern::Exact(h) => fits(host) && host.eq_ignore_ascii_case(h),
+            HostPattern::Exact(h) => host.eq_ignore_ascii_case(h),
             HostPattern::Wildcard(w) => {
                 let suffix = w.strip_prefix("*.").unwrap_or(w);
-                wildcard_suffix(host)
-                    .is_some_and(|rest| fits(rest) && rest.eq_ignore_ascii_case(suffix))
+                wildcard_suffix(host).is_some_and(|rest| rest.eq_ignore_ascii_case(suffix))
             }
         }
     }
@@ -224,12 +223,6 @@ fn is_port(rest: &str) -> bool {
 
 fn strip_dot(host: &str) -> &str {
     host.strip_suffix('.').unwrap_or(host)
-}
-
-/// Whether a name can equal a rule host: rule hosts are DNS names of at most 253 bytes, and the
-/// table's lower-case buffer is that long.
-pub(crate) fn fits(name: &str) -> bool {
-    name.len() <= MAX_HOST_LEN
 }
 
 /// The part of a (normalised) request host a wildcard rule compares with its suffix: everything

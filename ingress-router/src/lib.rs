@@ -111,12 +111,10 @@
 //! 2. Then one trailing dot goes (as nginx): `foo.com.` is `foo.com`, `foo.com..` is `foo.com.`.
 //! 3. Hosts compare ASCII case-insensitively (RFC 4343).
 //! 4. Only a *name* can select a named host group (rule 2): a non-empty host made of ASCII
-//!    letters, digits, `-`, `.`, `_` and `~` (RFC 3986's unreserved characters). To equal a
-//!    rule host, a name (and for a wildcard, the part after its first label) is at most 253
-//!    bytes, the longest a rule host can be. Every other host is *opaque*: an IP literal
-//!    (`[::1]`, `::1`, rule hosts cannot be IPs), userinfo (`user@foo.com`), a bracket
-//!    (`[foo.com`, `[foo.com]`), a leftover `:`, `%`, `*`, a space, a control or non-ASCII
-//!    byte. An opaque host matches no rule host, exact or wildcard, so it selects the
+//!    letters, digits, `-`, `.`, `_` and `~` (RFC 3986's unreserved characters). Every other
+//!    host is *opaque*: an IP literal (`[::1]`, `::1`; rule hosts cannot be IPs), userinfo
+//!    (`user@foo.com`), a bracket (`[foo.com`, `[foo.com]`), a leftover `:`, `%`, `*`, a
+//!    space, a control or non-ASCII byte. An opaque host matches no rule host, exact or wildcard, so it selects the
 //!    host-less group, as a request without a host does.
 //!
 //! Nothing is cut off the front of a host: `user@foo.com` is not `foo.com`. A front proxy that

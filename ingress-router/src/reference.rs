@@ -184,7 +184,7 @@ impl<'a> Reference<'a> {
         let path = normalize_path(self.config.path_normalization, path);
 
         // Step 4: pick the group by its rule host string. Only a name can select a named
-        // group, and neither it nor a wildcard's suffix can be longer than a rule host.
+        // group.
         let rule_hosts: Vec<String> = self
             .ingresses
             .iter()
@@ -193,12 +193,10 @@ impl<'a> Reference<'a> {
             .collect();
         let has = |h: &str| rule_hosts.iter().any(|r| r == h);
         let wildcard = match host.find('.') {
-            Some(dot) if name && dot > 0 && host.len() - dot - 1 <= MAX_RULE_HOST => {
-                Some(format!("*.{}", &host[dot + 1..]))
-            }
+            Some(dot) if name && dot > 0 => Some(format!("*.{}", &host[dot + 1..])),
             _ => None,
         };
-        let group: Option<String> = if name && host.len() <= MAX_RULE_HOST && has(&host) {
+        let group: Option<String> = if name && has(&host) {
             Some(host.clone())
         } else if let Some(w) = wildcard.filter(|w| has(w)) {
             Some(w)
@@ -317,9 +315,6 @@ impl<'a> Reference<'a> {
             .collect()
     }
 }
-
-/// The longest rule host there is: a DNS-1123 subdomain has at most 253 bytes.
-const MAX_RULE_HOST: usize = 253;
 
 /// Crate docs, section 1, step by step: the host (port and one trailing dot gone, lower case)
 /// and whether it is a name, the only kind of host that can select a named group.

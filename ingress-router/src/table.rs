@@ -13,7 +13,7 @@ use crate::error::{BackendError, Diagnostic};
 use crate::explain::{Explanation, HostSelection};
 use crate::group::{Contributor, HostGroup};
 use crate::hash::FastHash;
-use crate::host::{HostPattern, MAX_HOST_LEN, WildcardKey, ascii_lowercase, fits, wildcard_suffix};
+use crate::host::{HostPattern, MAX_HOST_LEN, WildcardKey, ascii_lowercase, wildcard_suffix};
 use crate::matched::{Decision, DefaultMatch, Match};
 use crate::normalize::STACK_PATH_LEN;
 use crate::owned::OwnedDecision;
@@ -363,7 +363,6 @@ impl<B> RouteTable<B> {
                 None => {
                     let mut buf = [0u8; MAX_HOST_LEN];
                     wildcard_suffix(host)
-                        .filter(|s| fits(s))
                         .and_then(|s| ascii_lowercase(s, &mut buf))
                         .and_then(|s| self.wildcard.get(s))
                         .map(|g| (HostSelection::Wildcard, &**g))
@@ -377,20 +376,16 @@ impl<B> RouteTable<B> {
         }
     }
 
-    /// Exact host, then wildcard, for a lower-case name. Neither the name nor the suffix a
-    /// wildcard compares can be longer than a rule host (`fits`), whatever its case.
+    /// Exact host, then wildcard, for a lower-case name.
     #[inline]
     fn select_named(&self, host: &str) -> Option<(HostSelection, &HostGroup<B>)> {
-        if fits(host)
-            && let Some(g) = self.exact.get(host)
-        {
+        if let Some(g) = self.exact.get(host) {
             return Some((HostSelection::Exact, g));
         }
         if self.wildcard.is_empty() {
             return None;
         }
         wildcard_suffix(host)
-            .filter(|s| fits(s))
             .and_then(|s| self.wildcard.get(s))
             .map(|g| (HostSelection::Wildcard, &**g))
     }
