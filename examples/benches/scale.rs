@@ -70,7 +70,7 @@ fn report() {
         let ns = t.elapsed().as_nanos() as u64;
         match d {
             Decision::Route(_) => routes += 1,
-            Decision::DefaultBackend { .. } => defaults += 1,
+            Decision::DefaultBackend(_) => defaults += 1,
             Decision::NotFound => {}
         }
         samples.push(ns);

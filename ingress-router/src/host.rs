@@ -1,5 +1,5 @@
 //! Hosts: [`HostPattern`] for rule hosts, and the request-side normalisation (port, trailing dot,
-//! ASCII case) of DESIGN.md rule 1 / semantics section B1.
+//! ASCII case, names and opaque hosts) of the crate docs' section 1.
 
 use std::fmt;
 use std::str::FromStr;
@@ -77,15 +77,18 @@ impl HostPattern {
     }
 
     /// Whether a request host (as sent: port, trailing dot and case are normalised here)
-    /// satisfies this pattern, ignoring the other rules of the table.
+    /// satisfies this pattern, ignoring the other rules of the table. An opaque host (an IP
+    /// literal, userinfo, a byte a name cannot have: crate docs, section 1) satisfies only
+    /// [`HostPattern::Any`].
     ///
     /// A table selects one host group per request (exact, then wildcard, then no host); this
     /// method only answers for one pattern.
     pub fn matches(&self, request_host: &str) -> bool {
-        let host = normalize_host(request_host);
+        let RequestHost { host, name, .. } = self::request_host(request_host);
         match self {
             HostPattern::Any => true,
-            HostPattern::Exact(h) => !host.is_empty() && host.eq_ignore_ascii_case(h),
+            _ if !name => false,
+            HostPattern::Exact(h) => host.eq_ignore_ascii_case(h),
             HostPattern::Wildcard(w) => {
                 let suffix = w.strip_prefix("*.").unwrap_or(w);
                 wildcard_suffix(host).is_some_and(|rest| rest.eq_ignore_ascii_case(suffix))
@@ -155,38 +158,71 @@ impl std::hash::Hash for WildcardKey {
     }
 }
 
-/// Strips the port and one trailing dot from a `Host` header or `:authority` value, by slicing.
-///
-/// * `foo.com:8080` -> `foo.com`; `[::1]:80` -> `::1`; `[::1]` -> `::1`.
-/// * A bare IPv6 literal (several `:` and no brackets) is left alone: it has no port to strip.
-/// * One trailing dot goes (`foo.com.` -> `foo.com`), as nginx does (semantics B1.4, our call).
-///
-/// Case is not touched here; lookups compare ASCII case-insensitively.
-pub(crate) fn normalize_host(host: &str) -> &str {
-    normalize_host_and_case(host).0
+/// A request host as the table reads it (crate docs, section 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct RequestHost<'a> {
+    /// Without port and one trailing dot, case as sent; an IP literal keeps its brackets.
+    pub(crate) host: &'a str,
+    /// A non-empty host of name bytes only (`scan::is_name_byte`): the only kind that can
+    /// select a named host group. Every other host is opaque and selects the host-less group.
+    pub(crate) name: bool,
+    /// A name with an ASCII upper-case letter (always `false` for an opaque host, which is
+    /// never compared).
+    pub(crate) upper: bool,
 }
 
-/// [`normalize_host`], and whether the result has an ASCII upper-case letter, in one scan.
+/// Reads a `Host` header or `:authority` value, by slicing (crate docs, section 1):
+///
+/// * `foo.com:8080` -> `foo.com`, `foo.com:` -> `foo.com`: one `:` followed by digits or
+///   nothing is a port;
+/// * `[::1]:80` -> `[::1]`: a bracketed IP literal followed by a port or nothing keeps its
+///   brackets (it is opaque anyway);
+/// * anything else with a `:` (`::1`, `foo.com:http`, `a:1:2`, `[::1]x`) is kept whole, and is
+///   opaque since a name has no `:`;
+/// * then one trailing dot goes (`foo.com.` -> `foo.com`), as nginx does (our call).
+///
+/// Nothing is cut off the front: `user@foo.com` stays as it is, and is opaque.
 #[inline]
-pub(crate) fn normalize_host_and_case(host: &str) -> (&str, bool) {
-    let (host, upper) = if let Some(rest) = host.strip_prefix('[') {
-        let inner = match rest.find(']') {
-            Some(end) => &rest[..end],
-            None => host,
-        };
-        (inner, crate::scan::any_upper(inner.as_bytes()))
-    } else {
-        let bytes = host.as_bytes();
-        match crate::scan::scan_host(bytes) {
-            // Only one colon: `name:port`. The port must be digits (possibly none: `foo.com:`).
-            (Some(i), upper) if bytes[i + 1..].iter().all(u8::is_ascii_digit) => {
-                (&host[..i], upper)
-            }
-            (Some(_), _) => (host, crate::scan::any_upper(bytes)),
-            (None, upper) => (host, upper),
+pub(crate) fn request_host(raw: &str) -> RequestHost<'_> {
+    fn opaque(host: &str) -> RequestHost<'_> {
+        RequestHost {
+            host: strip_dot(host),
+            name: false,
+            upper: false,
         }
+    }
+    if raw.starts_with('[') {
+        return match raw.find(']') {
+            Some(close) if is_port(&raw[close + 1..]) => opaque(&raw[..=close]),
+            _ => opaque(raw),
+        };
+    }
+    let bytes = raw.as_bytes();
+    let scan = crate::scan::scan_host(bytes);
+    let end = match scan.colon {
+        Some(i) if bytes[i + 1..].iter().all(u8::is_ascii_digit) => i,
+        Some(_) => return opaque(raw),
+        None => raw.len(),
     };
-    (host.strip_suffix('.').unwrap_or(host), upper)
+    let host = strip_dot(&raw[..end]);
+    let name = !scan.other && !host.is_empty();
+    RequestHost {
+        host,
+        name,
+        upper: name && scan.upper,
+    }
+}
+
+/// `:` and digits, or nothing: what may follow an IP literal's `]`.
+fn is_port(rest: &str) -> bool {
+    rest.is_empty()
+        || rest
+            .strip_prefix(':')
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn strip_dot(host: &str) -> &str {
+    host.strip_suffix('.').unwrap_or(host)
 }
 
 /// The part of a (normalised) request host a wildcard rule compares with its suffix: everything
@@ -218,6 +254,10 @@ pub(crate) fn ascii_lowercase<'a>(s: &'a str, buf: &'a mut [u8]) -> Option<&'a s
 mod tests {
     use super::*;
 
+    fn normalize_host(host: &str) -> &str {
+        request_host(host).host
+    }
+
     #[test]
     fn strips_port_and_one_trailing_dot() {
         assert_eq!(normalize_host("foo.com:8080"), "foo.com");
@@ -225,11 +265,45 @@ mod tests {
         assert_eq!(normalize_host("foo.com."), "foo.com");
         assert_eq!(normalize_host("foo.com.."), "foo.com.");
         assert_eq!(normalize_host("foo.com.:80"), "foo.com");
-        assert_eq!(normalize_host("[::1]:80"), "::1");
-        assert_eq!(normalize_host("[::1]"), "::1");
+        assert_eq!(normalize_host("[::1]:80"), "[::1]");
+        assert_eq!(normalize_host("[::1]"), "[::1]");
+        assert_eq!(normalize_host("[::1]x"), "[::1]x");
+        assert_eq!(normalize_host("[::1"), "[::1");
         assert_eq!(normalize_host("::1"), "::1");
         assert_eq!(normalize_host("foo:bar"), "foo:bar");
+        assert_eq!(normalize_host("user@foo.com:80"), "user@foo.com");
         assert_eq!(normalize_host(""), "");
+    }
+
+    #[test]
+    fn only_names_can_match() {
+        for host in ["foo.com", "Foo.com.:80", "x_y~z-0.com", "203.0.113.7"] {
+            assert!(request_host(host).name, "{host}");
+        }
+        for host in [
+            "",
+            ":80",
+            ".",
+            "[::1]",
+            "[foo.com]",
+            "[foo.com",
+            "::1",
+            "foo.com:http",
+            "foo.com:80:90",
+            "user@foo.com",
+            " foo.com",
+            "foo.com\t",
+            "f\u{f6}\u{f6}.com",
+            "foo%2ecom",
+            "*.foo.com",
+        ] {
+            assert!(!request_host(host).name, "{host:?}");
+        }
+        assert!(request_host("FOO.com").upper);
+        assert!(
+            !request_host("foo.com:HTTP").upper,
+            "opaque: never compared"
+        );
     }
 
     #[test]
@@ -254,6 +328,14 @@ mod tests {
         let exact = HostPattern::from_rule(Some("foo.bar.com"));
         assert!(exact.matches("FOO.bar.com."));
         assert!(!exact.matches("x.foo.bar.com"));
+        assert!(!exact.matches("user@foo.bar.com"));
+        assert!(!exact.matches("[foo.bar.com]"));
+        let wild = HostPattern::from_rule(Some("*.bar.com"));
+        assert!(wild.matches("x.bar.com"));
+        assert!(!wild.matches("user@x.bar.com"));
+        assert!(!wild.matches("[x.bar.com"));
+        assert!(!wild.matches("x y.bar.com"));
+        assert!(HostPattern::Any.matches("[x.bar.com"));
         assert_eq!(HostPattern::from_rule(Some("")), HostPattern::Any);
         assert_eq!(
             HostPattern::from_rule(Some("*.a.b"))

@@ -46,6 +46,52 @@
 //! assert_eq!(to(&table, "foo.bar.com", "/baz"), "404");
 //! ```
 //!
+//! In a gateway: check the host (`RequestView::try_from_request`, feature `http`: an `Err`
+//! is a 400 Bad Request), look the request up once with [`RouteTable::find_owned`], and leave
+//! the answer in the request's extensions for the layers after it. An [`OwnedDecision`] holds
+//! its share of the table by reference count, allocates nothing, and stays valid when a
+//! controller swaps in a new table and the old one is dropped.
+//!
+//! ```
+//! # #[cfg(feature = "http")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::{Arc, RwLock};
+//! use ingress_router::{IngressBackend, IngressKey, OwnedDecision, RequestView, RouteTable};
+//! # let ingress: ingress_router::Ingress = serde_json::from_str(r#"{
+//! #   "metadata": {"name": "shop", "namespace": "web"},
+//! #   "spec": {"rules": [{"host": "shop.example.com", "http": {"paths": [
+//! #     {"path": "/api", "pathType": "Prefix",
+//! #      "backend": {"service": {"name": "api", "port": {"number": 8080}}}}]}}]}
+//! # }"#)?;
+//! let current = Arc::new(RwLock::new(Arc::new(RouteTable::builder().add(&ingress).build().table)));
+//!
+//! // The gateway, for each request.
+//! let mut req = http::Request::get("/api/items").header("host", "Shop.Example.com").body(())?;
+//! let table = Arc::clone(&current.read().unwrap());
+//! let decision = match RequestView::try_from_request(&req) {
+//!     Ok(view) => table.find_owned(&view),
+//!     Err(bad_host) => return Err(bad_host.into()), // 400 Bad Request
+//! };
+//! drop(table);
+//! req.extensions_mut().insert(decision);
+//!
+//! // The controller: the Ingress is deleted, the new table replaces the old one, which is freed.
+//! let next = current.read().unwrap().without_ingress(&IngressKey::of(&ingress)).table;
+//! *current.write().unwrap() = Arc::new(next);
+//!
+//! // A later layer still knows where the request went, and why.
+//! let decision = req.extensions().get::<OwnedDecision<IngressBackend>>().unwrap();
+//! assert_eq!(decision.backend().unwrap().to_string(), "service/api:8080");
+//! assert_eq!(decision.source().unwrap().to_string(), "web/shop");
+//! assert_eq!(decision.rule().unwrap().path(), "/api");
+//! let view = RequestView::try_from_request(&req)?;
+//! assert!(current.read().unwrap().find(&view).is_not_found()); // the new table's answer
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "http"))]
+//! # fn main() {}
+//! ```
+//!
 //! The rest of this page is the specification the table implements: DESIGN.md's profile
 //! `spec`, on top of the Ingress API (`k8s.io/api/networking/v1` types.go, the Kubernetes docs
 //! and KEP-1453), with each choice the API leaves open marked *our call*. Every rule has an
@@ -54,9 +100,36 @@
 //! # 1. The request host is normalised
 //!
 //! The host comes from `Host` (HTTP/1.1) or `:authority` (HTTP/2); no header means the empty
-//! host. The port is dropped (`foo.com:8080`, `[::1]:80`), then one trailing dot (*our call*, as
-//! nginx), and hosts compare ASCII case-insensitively (RFC 4343). types.go only says a request
-//! matches a host "if the http host header is equal to Host".
+//! host. types.go only says a request matches a host "if the http host header is equal to
+//! Host"; the rest is *our call*, one rule for every [`RequestView`] constructor, for
+//! [`HostPattern::matches`] and for the [`reference`](mod@reference) matcher, so that the same
+//! bytes get the same answer whichever way they arrive:
+//!
+//! 1. The port goes: one `:` followed by digits or nothing (`foo.com:8080`, `foo.com:`). A
+//!    bracketed IP literal keeps its brackets and loses its port (`[::1]:80` is `[::1]`).
+//!    Anything else with a `:` (`::1`, `foo.com:http`, `a:1:2`, `[::1]x`) is kept whole.
+//! 2. Then one trailing dot goes (as nginx): `foo.com.` is `foo.com`, `foo.com..` is `foo.com.`.
+//! 3. Hosts compare ASCII case-insensitively (RFC 4343).
+//! 4. Only a *name* can select a named host group (rule 2): a non-empty host made of ASCII
+//!    letters, digits, `-`, `.`, `_` and `~` (RFC 3986's unreserved characters). Every other
+//!    host is *opaque*: an IP literal (`[::1]`, `::1`; rule hosts cannot be IPs), userinfo
+//!    (`user@foo.com`), a bracket (`[foo.com`, `[foo.com]`), a leftover `:`, `%`, `*`, a
+//!    space, a control or non-ASCII byte. An opaque host matches no rule host, exact or wildcard, so it selects the
+//!    host-less group, as a request without a host does.
+//!
+//! Nothing is cut off the front of a host: `user@foo.com` is not `foo.com`. A front proxy that
+//! saw `user@foo.com` (and applied that host's policy) must not find us routing the request to
+//! `foo.com`'s backends; treating the host as opaque gives every reader one answer. The same
+//! goes for a `Host` header that is not visible ASCII: an opaque host (one that is not UTF-8
+//! reads as `"\u{fffd}"`, since a `&str` cannot show it), never an absent one and never a
+//! repaired one. Opaque and absent select the same group, so which of the two a malformed value
+//! counts as can never change a decision; opaque keeps `host()` telling them apart.
+//!
+//! These constructors never fail. A gateway that would rather answer a malformed host with
+//! 400 Bad Request uses `RequestView::try_from_parts` (feature `http`), which refuses userinfo,
+//! bytes outside the name syntax, bad ports and IP literals, several `Host` headers, a missing
+//! one in HTTP/1.1, and an HTTP/2 `:authority` that disagrees with `Host`; what it accepts
+//! reads exactly as `RequestView::from_parts` reads it.
 //!
 //! ```
 //! # use ingress_router::{RouteTable, RequestView};
@@ -82,11 +155,16 @@
 //!   rules:
 //!   - host: foo.bar.com
 //!     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+//!   - http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: any, port: {number: 80}}}}]}
 //! ");
-//! for host in ["foo.bar.com", "FOO.Bar.com", "foo.bar.com:8080", "foo.bar.com."] {
+//! for host in ["foo.bar.com", "FOO.Bar.com", "foo.bar.com:8080", "foo.bar.com.", "foo.bar.com:"] {
 //!     assert_eq!(to(&table, host, "/"), "web");
 //! }
-//! assert_eq!(to(&table, "foo.bar.com..", "/"), "404"); // only one dot goes
+//! assert_eq!(to(&table, "foo.bar.com..", "/"), "any"); // only one dot goes
+//! for opaque in ["user@foo.bar.com", "[foo.bar.com", "[foo.bar.com]", "foo.bar.com:http", " foo.bar.com"] {
+//!     assert_eq!(to(&table, opaque, "/"), "any", "{opaque}");
+//! }
+//! assert_eq!(RequestView::new("user@foo.bar.com:80", "/").host(), "user@foo.bar.com");
 //! ```
 //!
 //! # 2. One host group per request, and no fall-through
@@ -515,13 +593,17 @@
 //!
 //! # Features
 //!
-//! * `http`: `RequestView::from_request` and `RequestView::from_parts`.
+//! * `http`: `RequestView::from_request` and `RequestView::from_parts`, and the strict
+//!   `RequestView::try_from_request` / `RequestView::try_from_parts` with their error,
+//!   `InvalidHost`.
 //! * `regex`: `ImplementationSpecific::Regex` (pulls in the `regex` crate; matching a regex
 //!   path may allocate the regex engine's per-thread cache on first use).
 //! * `shared`: `SharedTable`, the current table of a gateway: lock-free reads, atomic
 //!   replacement, and replaced tables freed on a background thread rather than by the last
 //!   request that held them (pulls in `arc-swap`; the one place this crate starts a thread).
 
+#[cfg(feature = "http")]
+mod authority;
 mod builder;
 mod class;
 mod compile;
@@ -533,6 +615,7 @@ mod hash;
 mod host;
 mod matched;
 mod normalize;
+mod owned;
 mod path;
 mod precedence;
 pub mod reference;
@@ -546,6 +629,8 @@ mod shared;
 mod table;
 mod tls;
 
+#[cfg(feature = "http")]
+pub use authority::{HostField, InvalidHost};
 pub use builder::Builder;
 pub use class::ClassFilter;
 pub use config::{Config, DefaultBackendPolicy, HostOwnership, ImplementationSpecific, Validation};
@@ -554,8 +639,9 @@ pub use error::{
 };
 pub use explain::{Explanation, HostSelection};
 pub use host::HostPattern;
-pub use matched::{Decision, Match};
+pub use matched::{Decision, DefaultMatch, Match};
 pub use normalize::PathNormalization;
+pub use owned::OwnedDecision;
 pub use path::{MatchKind, PathPattern};
 pub use request::RequestView;
 pub use rule::PathRule;

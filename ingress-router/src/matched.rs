@@ -1,11 +1,15 @@
-//! The outcome of a lookup: [`Decision`] and [`Match`].
+//! The outcome of a lookup: [`Decision`], [`Match`] and [`DefaultMatch`].
 
 use std::fmt;
+use std::sync::Arc;
 
-use crate::rule::PathRule;
+use crate::compile::IngressEntry;
+use crate::owned::OwnedDecision;
+use crate::rule::{PathRule, RouteRef};
 use ingress_model::IngressKey;
 
-/// Where a request goes (DESIGN.md rules 1 to 5). Borrows from the table only.
+/// Where a request goes (crate docs, sections 1 to 5). Borrows from the table; see
+/// [`Decision::into_owned`] for a value that outlives it.
 ///
 /// # Examples
 ///
@@ -35,13 +39,8 @@ use ingress_model::IngressKey;
 pub enum Decision<'t, B> {
     /// A path rule matched.
     Route(Match<'t, B>),
-    /// No path rule matched; an Ingress's `spec.defaultBackend` answers (DESIGN.md rule 5).
-    DefaultBackend {
-        /// The backend.
-        backend: &'t B,
-        /// The Ingress whose `defaultBackend` it is.
-        source: &'t IngressKey,
-    },
+    /// No path rule matched; an Ingress's `spec.defaultBackend` answers (crate docs, section 5).
+    DefaultBackend(DefaultMatch<'t, B>),
     /// Nothing matched and no default backend applies: a gateway answers 404.
     NotFound,
 }
@@ -54,6 +53,19 @@ pub struct Match<'t, B> {
     pub source: &'t IngressKey,
     /// The rule: host, path and pathType as written, indices, resolved match kind.
     pub rule: &'t PathRule,
+    /// Where the route lives, for [`Decision::into_owned`].
+    route: &'t RouteRef<B>,
+}
+
+/// A default backend that answers: the backend and the Ingress whose `spec.defaultBackend` it
+/// is.
+pub struct DefaultMatch<'t, B> {
+    /// The backend payload of the `defaultBackend`.
+    pub backend: &'t B,
+    /// The Ingress whose `defaultBackend` it is.
+    pub source: &'t IngressKey,
+    /// Where the backend lives, for [`Decision::into_owned`].
+    entry: &'t Arc<IngressEntry<B>>,
 }
 
 // === impl Decision ===
@@ -63,7 +75,7 @@ impl<'t, B> Decision<'t, B> {
     pub fn backend(&self) -> Option<&'t B> {
         match self {
             Decision::Route(m) => Some(m.backend),
-            Decision::DefaultBackend { backend, .. } => Some(backend),
+            Decision::DefaultBackend(d) => Some(d.backend),
             Decision::NotFound => None,
         }
     }
@@ -72,7 +84,7 @@ impl<'t, B> Decision<'t, B> {
     pub fn source(&self) -> Option<&'t IngressKey> {
         match self {
             Decision::Route(m) => Some(m.source),
-            Decision::DefaultBackend { source, .. } => Some(source),
+            Decision::DefaultBackend(d) => Some(d.source),
             Decision::NotFound => None,
         }
     }
@@ -89,6 +101,22 @@ impl<'t, B> Decision<'t, B> {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Decision::NotFound)
     }
+
+    /// The same decision as a value that owns its share of the table instead of borrowing it
+    /// (also `OwnedDecision::from`): it holds the route's block (the paths one Ingress brings
+    /// to one host group) or the default backend's Ingress entry by reference count, so it
+    /// costs one count increment, no allocation, and stays valid after the table is dropped or
+    /// replaced. [`RouteTable::find_owned`](crate::RouteTable::find_owned) is `find` then this.
+    ///
+    /// (Not `to_owned`: `Decision` is `Clone`, so `to_owned()` already means a copy of the
+    /// borrowed decision.)
+    pub fn into_owned(self) -> OwnedDecision<B> {
+        match self {
+            Decision::Route(m) => OwnedDecision::route(m.route.clone()),
+            Decision::DefaultBackend(d) => OwnedDecision::default_backend(d.entry.clone()),
+            Decision::NotFound => OwnedDecision::not_found(),
+        }
+    }
 }
 
 impl<B> Clone for Decision<'_, B> {
@@ -103,17 +131,24 @@ impl<B: fmt::Debug> fmt::Debug for Decision<'_, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Decision::Route(m) => f.debug_tuple("Route").field(m).finish(),
-            Decision::DefaultBackend { backend, source } => f
-                .debug_struct("DefaultBackend")
-                .field("backend", backend)
-                .field("source", source)
-                .finish(),
+            Decision::DefaultBackend(d) => f.debug_tuple("DefaultBackend").field(d).finish(),
             Decision::NotFound => f.write_str("NotFound"),
         }
     }
 }
 
 // === impl Match ===
+
+impl<'t, B> Match<'t, B> {
+    pub(crate) fn of(route: &'t RouteRef<B>) -> Self {
+        Match {
+            backend: &route.backend,
+            source: &route.rule.source,
+            rule: &route.rule,
+            route,
+        }
+    }
+}
 
 impl<B> Clone for Match<'_, B> {
     fn clone(&self) -> Self {
@@ -128,6 +163,36 @@ impl<B: fmt::Debug> fmt::Debug for Match<'_, B> {
         f.debug_struct("Match")
             .field("backend", self.backend)
             .field("rule", self.rule)
+            .finish()
+    }
+}
+
+// === impl DefaultMatch ===
+
+impl<'t, B> DefaultMatch<'t, B> {
+    /// The default backend of `entry`, if it has one.
+    pub(crate) fn of(entry: &'t Arc<IngressEntry<B>>) -> Option<Self> {
+        Some(DefaultMatch {
+            backend: entry.default_backend.as_ref()?,
+            source: &entry.key,
+            entry,
+        })
+    }
+}
+
+impl<B> Clone for DefaultMatch<'_, B> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<B> Copy for DefaultMatch<'_, B> {}
+
+impl<B: fmt::Debug> fmt::Debug for DefaultMatch<'_, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DefaultMatch")
+            .field("backend", self.backend)
+            .field("source", self.source)
             .finish()
     }
 }

@@ -1,5 +1,5 @@
-//! A naive reference matcher: DESIGN.md's rules (semantics D4, "reference algorithm")
-//! transcribed as a linear scan, with nothing precomputed and nothing clever.
+//! A naive reference matcher: the crate documentation's rules transcribed as a linear scan,
+//! with nothing precomputed and nothing clever.
 //!
 //! It exists to be obviously right, so that the fast [`RouteTable`](crate::RouteTable) can be
 //! checked against it (the crate's property tests, the fuzz targets, the benchmarks' baseline).
@@ -102,8 +102,8 @@ impl Outcome {
                 rule_index: m.rule.rule_index(),
                 path_index: m.rule.path_index(),
             },
-            Decision::DefaultBackend { source, .. } => Outcome::DefaultBackend {
-                source: (*source).clone(),
+            Decision::DefaultBackend(d) => Outcome::DefaultBackend {
+                source: d.source.clone(),
             },
             Decision::NotFound => Outcome::NotFound,
         }
@@ -168,7 +168,7 @@ impl<'a> Reference<'a> {
             kept.push(s);
         }
         kept.retain(|s| s.served);
-        // D4 step 1: oldest first (creationTimestamp, then namespace/name).
+        // Step 1: oldest first (creationTimestamp, then namespace/name).
         kept.sort_by(|a, b| (a.created, a.key.as_str()).cmp(&(b.created, b.key.as_str())));
         Reference {
             config: config.clone(),
@@ -179,11 +179,12 @@ impl<'a> Reference<'a> {
     /// The decision for a request with this `Host` (as sent, `""` for none) and request target
     /// path (query allowed).
     pub fn find(&self, host: &str, path: &str) -> RefDecision<'a> {
-        // D4 step 3: normalise.
-        let host = normalize_host(host);
+        // Step 3: normalise.
+        let (host, name) = normalize_host(host);
         let path = normalize_path(self.config.path_normalization, path);
 
-        // D4 step 4: pick the group by its rule host string.
+        // Step 4: pick the group by its rule host string. Only a name can select a named
+        // group.
         let rule_hosts: Vec<String> = self
             .ingresses
             .iter()
@@ -192,10 +193,10 @@ impl<'a> Reference<'a> {
             .collect();
         let has = |h: &str| rule_hosts.iter().any(|r| r == h);
         let wildcard = match host.find('.') {
-            Some(dot) if dot > 0 => Some(format!("*.{}", &host[dot + 1..])),
+            Some(dot) if name && dot > 0 => Some(format!("*.{}", &host[dot + 1..])),
             _ => None,
         };
-        let group: Option<String> = if !host.is_empty() && has(&host) {
+        let group: Option<String> = if name && has(&host) {
             Some(host.clone())
         } else if let Some(w) = wildcard.filter(|w| has(w)) {
             Some(w)
@@ -206,7 +207,7 @@ impl<'a> Reference<'a> {
         };
 
         let Some(group) = group else {
-            // D3: no group. The oldest rule-less Ingress with a default backend, else the
+            // Section 5: no group. The oldest rule-less Ingress with a default backend, else the
             // oldest Ingress with one.
             let rule_less = self
                 .ingresses
@@ -234,7 +235,7 @@ impl<'a> Reference<'a> {
                 || owner.as_deref() == Some(i.key.namespace())
         };
 
-        // D4 step 5: the matching paths of the group, best first.
+        // Step 5: the matching paths of the group, best first.
         let mut candidates = Vec::new();
         for ingress in self.ingresses.iter().filter(|i| takes_part(i)) {
             for rule in &ingress.rules {
@@ -283,7 +284,7 @@ impl<'a> Reference<'a> {
             };
         }
 
-        // D3: a group but no path. The oldest Ingress contributing a rule to the group that has
+        // Section 5: a group but no path. The oldest Ingress contributing a rule to the group that has
         // a default backend.
         let contributor = self
             .ingresses
@@ -331,25 +332,36 @@ impl<'a> Reference<'a> {
     }
 }
 
-/// Semantics B1: strip the port (`[v6]:port` keeps what is inside the brackets), one trailing
-/// dot, lower-case.
-fn normalize_host(host: &str) -> String {
-    let host = if let Some(bracketed) = host.strip_prefix('[') {
-        bracketed.split(']').next().unwrap_or("")
+/// Crate docs, section 1, step by step: the host (port and one trailing dot gone, lower case)
+/// and whether it is a name, the only kind of host that can select a named group.
+fn normalize_host(host: &str) -> (String, bool) {
+    let port = |p: &str| p.chars().all(|c| c.is_ascii_digit());
+    let host = if host.starts_with('[') {
+        // An IP literal keeps its brackets; its port goes only if `]` is followed by `:digits`.
+        match host.split_once(']') {
+            Some((inside, "")) => format!("{inside}]"),
+            Some((inside, rest)) if rest.strip_prefix(':').is_some_and(port) => {
+                format!("{inside}]")
+            }
+            _ => host.to_owned(),
+        }
     } else if host.matches(':').count() == 1 {
-        let (name, port) = host.split_once(':').unwrap_or((host, ""));
-        if port.chars().all(|c| c.is_ascii_digit()) {
-            name
-        } else {
-            host
+        match host.split_once(':') {
+            Some((name, p)) if port(p) => name.to_owned(),
+            _ => host.to_owned(),
         }
     } else {
-        host
+        host.to_owned()
     };
-    host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase()
+    let host = host.strip_suffix('.').unwrap_or(&host);
+    let name = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c));
+    (host.to_ascii_lowercase(), name)
 }
 
-/// Semantics C1: the path before `?` / `#`, `/` if empty, then the configured normalisation.
+/// Sections 3 and 6: the path before `?` / `#`, `/` if empty, then the configured normalisation.
 fn normalize_path(mode: PathNormalization, path: &str) -> String {
     let path = path.split(['?', '#']).next().unwrap_or("");
     let path = if path.is_empty() { "/" } else { path };
@@ -422,8 +434,16 @@ mod tests {
         assert_eq!(remove_dot_segments("mid/content=5/../6"), "mid/6");
         assert_eq!(remove_dot_segments("/a/."), "/a/");
         assert_eq!(remove_dot_segments("/.."), "/");
-        assert_eq!(normalize_host("[::1]:80"), "::1");
-        assert_eq!(normalize_host("Foo.COM.:8080"), "foo.com");
+        assert_eq!(normalize_host("[::1]:80"), ("[::1]".to_owned(), false));
+        assert_eq!(normalize_host("[foo.com"), ("[foo.com".to_owned(), false));
+        assert_eq!(
+            normalize_host("user@foo.com"),
+            ("user@foo.com".to_owned(), false)
+        );
+        assert_eq!(
+            normalize_host("Foo.COM.:8080"),
+            ("foo.com".to_owned(), true)
+        );
         assert_eq!(
             normalize_path(PathNormalization::NginxLike, "//a/%7e/%2E%2E/b?q"),
             "/a/b"

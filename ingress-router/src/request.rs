@@ -1,12 +1,14 @@
 //! [`RequestView`]: the host and path of a request, normalised by slicing.
 
-use crate::host::normalize_host_and_case;
+use crate::host::request_host;
 use crate::scan::scan_path;
 
 /// What one scan of the request noticed, so the table does not scan again.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Hints {
-    /// The host has an ASCII upper-case letter.
+    /// The host is a name: it can select a named host group (crate docs, section 1).
+    pub(crate) name_host: bool,
+    /// The host is a name with an ASCII upper-case letter.
     pub(crate) upper_host: bool,
     /// The path has a `.` that starts a segment: it may have dot segments.
     pub(crate) dot: bool,
@@ -17,9 +19,15 @@ pub(crate) struct Hints {
 /// What the table looks at in a request: the host (from `Host` or `:authority`) and the path.
 ///
 /// [`RequestView::new`] only slices: the port and one trailing dot come off the host, the query
-/// and fragment come off the path (semantics C1: the path is matched "before the first '?' or
-/// '#'"), and an empty path reads as `/`. Case and dot segments are handled by the table, which
-/// does not allocate for them.
+/// and fragment come off the path (the path is matched "before the first '?' or '#'"), and an
+/// empty path reads as `/`. Case and dot segments are handled by the table, which does not
+/// allocate for them.
+///
+/// Every constructor reads the same bytes the same way (crate docs, section 1): nothing is cut
+/// off the front of a host, so `user@foo.com` is not `foo.com`; a host that is not a name (an IP
+/// literal, userinfo, a space, a non-ASCII byte, a bad port) is *opaque* and selects the
+/// host-less rules, as no host at all does. With the `http` feature, `try_from_parts` and
+/// `try_from_request` reject such hosts instead, for a gateway that answers 400.
 ///
 /// # Examples
 ///
@@ -29,7 +37,8 @@ pub(crate) struct Hints {
 /// let req = RequestView::new("Foo.Example.com.:8443", "/a/b?x=1#frag");
 /// assert_eq!(req.host(), "Foo.Example.com");
 /// assert_eq!(req.path(), "/a/b");
-/// assert_eq!(RequestView::new("[::1]:80", "").host(), "::1");
+/// assert_eq!(RequestView::new("[::1]:80", "").host(), "[::1]");
+/// assert_eq!(RequestView::new("user@foo.com", "").host(), "user@foo.com");
 /// assert_eq!(RequestView::new("", "").path(), "/");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -45,17 +54,18 @@ impl<'r> RequestView<'r> {
     /// A view of `host` (a `Host` header or `:authority` value; `""` when there is none) and
     /// `path` (a request target's path, possibly with query and fragment).
     pub fn new(host: &'r str, path: &'r str) -> Self {
-        let (host, upper_host) = normalize_host_and_case(host);
+        let host = request_host(host);
         // One pass over the path: where it ends, and whether normalisation could change it.
         let scan = scan_path(path.as_bytes());
         let hints = Hints {
-            upper_host,
+            name_host: host.name,
+            upper_host: host.upper,
             dot: scan.dot,
             escapes_or_slashes: scan.escapes_or_slashes,
         };
         let path = &path[..scan.end];
         RequestView {
-            host,
+            host: host.host,
             path: if path.is_empty() { "/" } else { path },
             hints,
         }
@@ -65,7 +75,8 @@ impl<'r> RequestView<'r> {
         self.hints
     }
 
-    /// The host without port and trailing dot, case as sent.
+    /// The host without port and trailing dot, case as sent (an IP literal keeps its
+    /// brackets: `[::1]`).
     pub fn host(&self) -> &'r str {
         self.host
     }
@@ -79,6 +90,11 @@ impl<'r> RequestView<'r> {
 #[cfg(feature = "http")]
 mod http_view {
     use super::RequestView;
+    use crate::authority::{InvalidHost, check};
+
+    /// The host of a `Host` header that is not UTF-8, which a `&str` cannot show: U+FFFD, an
+    /// opaque host like every other non-ASCII one.
+    const NOT_UTF8: &str = "\u{fffd}";
 
     impl<'r> RequestView<'r> {
         /// The view of an `http::Request`: see [`RequestView::from_parts`].
@@ -86,11 +102,15 @@ mod http_view {
             Self::from_uri_and_headers(request.uri(), request.headers())
         }
 
-        /// The view of the head of a request.
+        /// The view of the head of a request, for a caller that routes whatever it is sent
+        /// (a gateway that answers malformed hosts with 400 uses
+        /// [`RequestView::try_from_parts`]).
         ///
         /// The host is the URI's authority when it has one (HTTP/2 `:authority`, and HTTP/1.1
         /// absolute-form targets, which RFC 9112 section 3.2.2 says override `Host`), else the
-        /// `Host` header; a header that is not visible ASCII counts as absent. Nothing is copied.
+        /// first `Host` header, read exactly as [`RequestView::new`] reads it: nothing is
+        /// stripped but the port and one trailing dot. A `Host` value that is not UTF-8 reads as
+        /// `"\u{fffd}"`, an opaque host (crate docs, section 1). Nothing is copied.
         ///
         /// # Examples
         ///
@@ -100,26 +120,62 @@ mod http_view {
         /// let req = http::Request::get("/api?x=1").header("host", "foo.com:8080").body(())?;
         /// let view = RequestView::from_request(&req);
         /// assert_eq!((view.host(), view.path()), ("foo.com", "/api"));
+        /// assert_eq!(view, RequestView::new("foo.com:8080", "/api?x=1"));
         ///
         /// let h2 = http::Request::get("https://bar.com/x").header("host", "ignored").body(())?;
         /// assert_eq!(RequestView::from_request(&h2).host(), "bar.com");
+        ///
+        /// // Userinfo is not stripped: this is not `foo.com`.
+        /// let odd = http::Request::get("/").header("host", "user@foo.com").body(())?;
+        /// assert_eq!(RequestView::from_request(&odd).host(), "user@foo.com");
         /// # Ok::<(), http::Error>(())
         /// ```
         pub fn from_parts(parts: &'r http::request::Parts) -> Self {
             Self::from_uri_and_headers(&parts.uri, &parts.headers)
         }
 
+        /// [`RequestView::try_from_parts`] for a whole request.
+        pub fn try_from_request<T>(request: &'r http::Request<T>) -> Result<Self, InvalidHost> {
+            check(request.version(), request.uri(), request.headers())?;
+            Ok(Self::from_request(request))
+        }
+
+        /// The view of the head of a request whose host is well-formed, or why it is not: the
+        /// check a gateway makes before routing, answering `Err` with 400 Bad Request.
+        ///
+        /// [`InvalidHost`] lists what is refused: several `Host` headers, an HTTP/1.1 request
+        /// with neither `Host` nor an absolute-form target, userinfo, a byte outside the host
+        /// syntax, a bad port, a bad IP literal, and an HTTP/2 `:authority` naming another host
+        /// than the `Host` header. When it accepts, the view is exactly
+        /// [`RequestView::from_parts`]'s. Never allocates.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use ingress_router::{InvalidHost, RequestView};
+        ///
+        /// let (ok, ()) = http::Request::get("/a").header("host", "Foo.com:443").body(())?.into_parts();
+        /// assert_eq!(RequestView::try_from_parts(&ok), Ok(RequestView::from_parts(&ok)));
+        ///
+        /// let (bad, ()) = http::Request::get("/a").header("host", "user@foo.com").body(())?.into_parts();
+        /// assert!(matches!(RequestView::try_from_parts(&bad), Err(InvalidHost::Userinfo { .. })));
+        ///
+        /// let (none, ()) = http::Request::get("/a").body(())?.into_parts();
+        /// assert_eq!(RequestView::try_from_parts(&none), Err(InvalidHost::Missing));
+        /// # Ok::<(), http::Error>(())
+        /// ```
+        pub fn try_from_parts(parts: &'r http::request::Parts) -> Result<Self, InvalidHost> {
+            check(parts.version, &parts.uri, &parts.headers)?;
+            Ok(Self::from_parts(parts))
+        }
+
         fn from_uri_and_headers(uri: &'r http::Uri, headers: &'r http::HeaderMap) -> Self {
             let host = match uri.authority() {
                 Some(authority) => authority.as_str(),
-                None => headers
-                    .get(http::header::HOST)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or(""),
+                None => headers.get(http::header::HOST).map_or("", |v| {
+                    std::str::from_utf8(v.as_bytes()).unwrap_or(NOT_UTF8)
+                }),
             };
-            // Userinfo is not allowed in HTTP authorities (RFC 9110 section 4.2.4) but could
-            // still be sent; it is not part of the host.
-            let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
             RequestView::new(host, uri.path())
         }
     }

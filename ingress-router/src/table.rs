@@ -14,10 +14,11 @@ use crate::explain::{Explanation, HostSelection};
 use crate::group::{Contributor, HostGroup};
 use crate::hash::FastHash;
 use crate::host::{HostPattern, MAX_HOST_LEN, WildcardKey, ascii_lowercase, wildcard_suffix};
-use crate::matched::{Decision, Match};
+use crate::matched::{Decision, DefaultMatch, Match};
 use crate::normalize::STACK_PATH_LEN;
+use crate::owned::OwnedDecision;
 use crate::precedence;
-use crate::request::RequestView;
+use crate::request::{Hints, RequestView};
 use crate::shard::{SHARDS, ShardedMap, TableHasher};
 use crate::tls::{Certificate, TlsEntry, TlsIndex};
 use ingress_model::IngressKey;
@@ -317,12 +318,14 @@ impl<B> RouteTable<B> {
     /// Where a request goes. Never allocates, except to normalise a path longer than 4 KiB
     /// that has dot segments (shorter ones use a stack buffer).
     ///
-    /// The rules, in order (DESIGN.md, profile `spec`):
+    /// The rules, in order (see the [crate documentation](crate)):
     ///
     /// 1. Normalise the host (port, one trailing dot, ASCII case) and the path
     ///    ([`Config::path_normalization`]).
     /// 2. Select one host group: the exact host, else the single-label wildcard `*.` + rest,
-    ///    else the rules without host. No fall-through to a less specific group.
+    ///    else the rules without host. No fall-through to a less specific group. A host that is
+    ///    not a name (an IP literal, userinfo, a byte a name cannot have) selects the rules
+    ///    without host, as no host does.
     /// 3. In the group, the matching path with the highest precedence wins: Exact first, then
     ///    the longer path, then the older Ingress, `namespace/name`, list order.
     /// 4. Nothing matched: the [`DefaultBackendPolicy`].
@@ -330,22 +333,51 @@ impl<B> RouteTable<B> {
     pub fn find<'t>(&'t self, request: &RequestView<'_>) -> Decision<'t, B> {
         let path = request.path();
         let normalization = self.config.path_normalization;
-        if !normalization.needs_hinted(path, request.hints()) {
-            return self.decide(request.host(), request.hints().upper_host, path);
+        let hints = request.hints();
+        if !normalization.needs_hinted(path, hints) {
+            return self.decide(request.host(), hints, path);
         }
-        let upper = request.hints().upper_host;
         // Two stack buffers so a short path does not pay for zeroing 4 KiB.
         if path.len() <= SHORT_PATH_LEN {
             let mut buf = [0u8; SHORT_PATH_LEN];
             if let Some(p) = normalization.normalize_into(path, &mut buf) {
-                return self.decide(request.host(), upper, p);
+                return self.decide(request.host(), hints, p);
             }
         }
         let mut buf = [0u8; STACK_PATH_LEN];
         match normalization.normalize_into(path, &mut buf) {
-            Some(p) => self.decide(request.host(), upper, p),
-            None => self.decide(request.host(), upper, &normalization.normalize(path)),
+            Some(p) => self.decide(request.host(), hints, p),
+            None => self.decide(request.host(), hints, &normalization.normalize(path)),
         }
+    }
+
+    /// [`RouteTable::find`], as a value that owns its share of the table: it stays valid after
+    /// the table is dropped or swapped, is `'static + Clone + Send + Sync` (when `B` is
+    /// `'static + Send + Sync`), and costs one reference-count increment, no allocation (see
+    /// [`OwnedDecision`]). What a gateway keeps in a request's extensions.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ingress_router::{RequestView, RouteTable};
+    /// # use ingress_model::Ingress;
+    /// # let ingress: Ingress = serde_json::from_str(r#"{
+    /// #   "metadata": {"name": "web", "namespace": "shop"},
+    /// #   "spec": {"rules": [{"host": "foo.com", "http": {"paths": [
+    /// #     {"path": "/api", "pathType": "Prefix",
+    /// #      "backend": {"service": {"name": "api", "port": {"number": 80}}}}]}}]}
+    /// # }"#)?;
+    /// let table = RouteTable::builder().add(&ingress).build().table;
+    /// let decision = table.find_owned(&RequestView::new("foo.com", "/api/v1"));
+    /// drop(table);
+    /// assert_eq!(decision.backend().unwrap().to_string(), "service/api:80");
+    /// assert_eq!(decision.source().unwrap().to_string(), "shop/web");
+    /// assert_eq!(decision.rule().unwrap().path(), "/api");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    #[must_use]
+    pub fn find_owned(&self, request: &RequestView<'_>) -> OwnedDecision<B> {
+        self.find(request).into_owned()
     }
 
     /// [`RouteTable::find`] for a host and a path (see [`RequestView::new`]).
@@ -355,36 +387,33 @@ impl<B> RouteTable<B> {
     }
 
     #[inline]
-    fn decide<'t>(&'t self, host: &str, upper: bool, path: &str) -> Decision<'t, B> {
-        let Some(group) = self.select(host, upper).1 else {
-            return self.default_decision(self.defaults.best.as_deref());
+    fn decide<'t>(&'t self, host: &str, hints: Hints, path: &str) -> Decision<'t, B> {
+        let Some(group) = self.select(host, hints).1 else {
+            return self.default_decision(self.defaults.best.as_ref());
         };
         match group.find(path) {
-            Some(route) => Decision::Route(Match {
-                backend: &route.backend,
-                source: &route.rule.source,
-                rule: &route.rule,
-            }),
-            None => self.default_decision(group.default_backend().map(|e| &**e)),
+            Some(route) => Decision::Route(Match::of(route)),
+            None => self.default_decision(group.default_backend()),
         }
     }
 
-    fn default_decision<'t>(&'t self, entry: Option<&'t IngressEntry<B>>) -> Decision<'t, B> {
+    fn default_decision<'t>(&'t self, entry: Option<&'t Arc<IngressEntry<B>>>) -> Decision<'t, B> {
         if self.config.default_backend == DefaultBackendPolicy::Ignore {
             return Decision::NotFound;
         }
-        match entry.and_then(|e| Some((e.default_backend.as_ref()?, &e.key))) {
-            Some((backend, source)) => Decision::DefaultBackend { backend, source },
+        match entry.and_then(DefaultMatch::of) {
+            Some(d) => Decision::DefaultBackend(d),
             None => Decision::NotFound,
         }
     }
 
-    /// Host group selection (DESIGN.md rule 1), on a host already stripped of port and dot.
+    /// Host group selection (crate docs, sections 1 and 2), on a host already stripped of port
+    /// and dot. Only a name selects a named group; an opaque host goes where no host goes.
     #[inline]
-    fn select(&self, host: &str, upper: bool) -> (HostSelection, Option<&HostGroup<B>>) {
-        let named = if host.is_empty() {
+    fn select(&self, host: &str, hints: Hints) -> (HostSelection, Option<&HostGroup<B>>) {
+        let named = if !hints.name_host {
             None
-        } else if !upper {
+        } else if !hints.upper_host {
             self.select_named(host)
         } else {
             // The buffer only exists (and is only zeroed) for hosts that need it.
@@ -408,7 +437,7 @@ impl<B> RouteTable<B> {
         }
     }
 
-    /// Exact host, then wildcard, for a lower-case host.
+    /// Exact host, then wildcard, for a lower-case name.
     #[inline]
     fn select_named(&self, host: &str) -> Option<(HostSelection, &HostGroup<B>)> {
         if let Some(g) = self.exact.get(host) {
@@ -426,18 +455,9 @@ impl<B> RouteTable<B> {
     /// (best first), and the normalised path. Allocates; meant for tools, not the data path.
     pub fn explain<'t>(&'t self, request: &RequestView<'_>) -> Explanation<'t, B> {
         let path = self.config.path_normalization.normalize(request.path());
-        let (host_selection, group) = self.select(request.host(), request.hints().upper_host);
+        let (host_selection, group) = self.select(request.host(), request.hints());
         let candidates = group
-            .map(|g| {
-                g.candidates(&path)
-                    .into_iter()
-                    .map(|route| Match {
-                        backend: &route.backend,
-                        source: &route.rule.source,
-                        rule: &route.rule,
-                    })
-                    .collect()
-            })
+            .map(|g| g.candidates(&path).into_iter().map(Match::of).collect())
             .unwrap_or_default();
         Explanation {
             host_selection,

@@ -47,9 +47,9 @@ fn default_backend_names_its_ingress() {
     let a = with_default(ingress("shop", "fallback", None), "dflt");
     let table = RouteTable::builder().add(&a).build().table;
     match table.find(&RequestView::new("any", "/x")) {
-        Decision::DefaultBackend { backend, source } => {
-            assert_eq!(backend_name(backend), "dflt");
-            assert_eq!(source.to_string(), "shop/fallback");
+        Decision::DefaultBackend(d) => {
+            assert_eq!(backend_name(d.backend), "dflt");
+            assert_eq!(d.source.to_string(), "shop/fallback");
         }
         other => panic!("{other:?}"),
     }

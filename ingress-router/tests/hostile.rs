@@ -116,24 +116,119 @@ fn ipv6_literals_with_and_without_ports() {
 #[test]
 fn userinfo_in_a_host_header_matches_no_named_host() {
     // RFC 9110 forbids userinfo in Host and :authority; taking the part after `@` would let a
-    // request choose its virtual host in a way no proxy in front of us agreed to.
+    // request choose its virtual host in a way no proxy in front of us agreed to. Not even the
+    // wildcard's single label may hide it.
     assert_eq!(spec("user@foo.com", "/a"), "any");
     assert_eq!(spec("user:pw@foo.com:80", "/a"), "any");
+    assert_eq!(spec("user@x.foo.com", "/a"), "any");
+    assert_eq!(spec("@x.foo.com", "/a"), "any");
+}
+
+#[test]
+fn brackets_are_ip_literals_and_never_names() {
+    // `[shop.example.com` is not `shop.example.com` (nor under its wildcard), and brackets
+    // around a name do not make it the name.
+    for host in [
+        "[foo.com",
+        "[foo.com]",
+        "[foo.com]:80",
+        "foo.com]",
+        "[x.foo.com",
+        "x[.foo.com",
+        "[::1]x.foo.com",
+        "[]",
+        "[",
+    ] {
+        assert_eq!(spec(host, "/a"), "any", "{host}");
+    }
+}
+
+#[test]
+fn colons_beyond_one_numeric_port_make_the_host_opaque() {
+    assert_eq!(spec("foo.com:", "/a"), "a", "an empty port is no port");
+    assert_eq!(spec("foo.com:0080", "/a"), "a");
+    for host in [
+        "foo.com:http",
+        "foo.com:80:90",
+        "x.foo.com:8a",
+        "foo.com::80",
+        "x:y.foo.com",
+    ] {
+        assert_eq!(spec(host, "/a"), "any", "{host}");
+    }
+}
+
+#[test]
+fn only_letters_digits_and_dash_dot_underscore_tilde_make_a_name() {
+    for host in ["x_y.foo.com", "x~y.foo.com", "X-Y.FOO.COM."] {
+        assert_eq!(spec(host, "/a"), "wild", "{host}");
+    }
+    for host in [
+        " foo.com",
+        "foo.com\t",
+        "x y.foo.com",
+        "\u{fc}.foo.com",
+        "foo.c\u{f6}m",
+        "x%41.foo.com",
+        "*.foo.com",
+        "x!.foo.com",
+        "x/y.foo.com",
+        "x\\y.foo.com",
+    ] {
+        assert_eq!(spec(host, "/a"), "any", "{host:?}");
+    }
+}
+
+#[test]
+fn empty_labels_and_dots() {
+    assert_eq!(
+        spec(".foo.com", "/a"),
+        "any",
+        "an empty first label is not a label"
+    );
+    assert_eq!(spec("x..foo.com", "/a"), "any");
+    assert_eq!(
+        spec("foo.com..", "/a"),
+        "any",
+        "one trailing dot goes, not two"
+    );
+    assert_eq!(spec(".", "/a"), "any");
+    assert_eq!(spec(":80", "/a"), "any");
 }
 
 #[cfg(feature = "http")]
 #[test]
-fn non_ascii_host_headers_count_as_absent() {
+fn host_headers_that_are_not_ascii_are_opaque() {
     let ingresses = ingresses();
     let table = RouteTable::builder().add_all(&ingresses).build().table;
-    let req = http::Request::get("/a")
-        .header(
-            "host",
-            http::HeaderValue::from_bytes(b"foo.com\xff").unwrap(),
-        )
+    let get = |host: &[u8]| {
+        http::Request::get("/a")
+            .header("host", http::HeaderValue::from_bytes(host).unwrap())
+            .body(())
+            .unwrap()
+    };
+    // Not UTF-8: shown as U+FFFD, routed as any other opaque host.
+    let req = get(b"x.foo.com\xff");
+    let view = RequestView::from_request(&req);
+    assert_eq!(view.host(), "\u{fffd}");
+    assert_eq!(name(&table.find(&view)), "any");
+    // UTF-8 but not ASCII: the same bytes read as `RequestView::new` reads them.
+    let req = get("\u{fc}.foo.com".as_bytes());
+    let view = RequestView::from_request(&req);
+    assert_eq!(view, RequestView::new("\u{fc}.foo.com", "/a"));
+    assert_eq!(name(&table.find(&view)), "any");
+    // Userinfo: not stripped, whichever field carries it.
+    let req = get(b"user@x.foo.com");
+    assert_eq!(
+        RequestView::from_request(&req),
+        RequestView::new("user@x.foo.com", "/a")
+    );
+    let h2 = http::Request::get("http://user@x.foo.com/a")
         .body(())
         .unwrap();
-    let view = RequestView::from_request(&req);
-    assert_eq!(view.host(), "");
-    assert_eq!(name(&table.find(&view)), "any");
+    assert_eq!(
+        RequestView::from_request(&h2),
+        RequestView::new("user@x.foo.com", "/a")
+    );
+    assert_eq!(name(&table.find(&RequestView::from_request(&h2))), "any");
 }

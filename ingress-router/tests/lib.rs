@@ -5,6 +5,9 @@ mod support;
 mod api;
 mod diagnostics;
 mod hostile;
+#[cfg(feature = "http")]
+mod invalid_host;
+mod owned;
 mod send_sync;
 mod update;
 mod vectors;

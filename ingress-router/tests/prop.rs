@@ -12,12 +12,14 @@ use ingress_model::{
 };
 use ingress_router::reference::{Outcome, Reference};
 use ingress_router::{
-    ClassFilter, Config, DefaultBackendPolicy, HostOwnership, ImplementationSpecific, IngressKey,
-    PathNormalization, RequestView, RouteTable, Validation,
+    ClassFilter, Config, DefaultBackendPolicy, HostOwnership, HostPattern, ImplementationSpecific,
+    IngressKey, PathNormalization, RequestView, RouteTable, Validation,
 };
 use proptest::prelude::*;
 
-/// Rule hosts: exact, wildcard, overlapping, and none.
+/// Rule hosts: exact, wildcard, overlapping, and none; then ones validation refuses, for
+/// `Validation::Trusted` tables: upper case, and longer than a DNS name can be (which the table
+/// refuses even then).
 const HOSTS: &[&str] = &[
     "foo.com",
     "bar.foo.com",
@@ -25,7 +27,24 @@ const HOSTS: &[&str] = &[
     "x.bar.com",
     "*.bar.com",
     "*.x.bar.com",
+    "Up.foo.com",
+    LONG_HOST,
+    LONG_WILDCARD,
 ];
+
+/// 263 bytes.
+const LONG_HOST: &str = concat!(
+    "abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.",
+    "abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.",
+    "abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.",
+    "abcdefghi.abcdefghi.foo.com"
+);
+const LONG_WILDCARD: &str = concat!(
+    "*.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.",
+    "abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.",
+    "abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.abcdefghi.",
+    "abcdefghi.abcdefghi.foo.com"
+);
 
 /// Path segments for rules, including the characters matchit treats specially.
 const SEGMENTS: &[&str] = &["a", "b", "ab", "a.b", "{x}", "x}", "%2F", "*", "A"];
@@ -86,7 +105,8 @@ fn gen_path() -> impl Strategy<Value = GenPath> {
 
 fn gen_rule() -> impl Strategy<Value = GenRule> {
     (
-        prop::option::weighted(0.8, 0..HOSTS.len()),
+        // The first six (valid) hosts most of the time.
+        prop::option::weighted(0.8, prop_oneof![8 => 0..6usize, 1 => 6..HOSTS.len()]),
         prop::option::weighted(0.9, prop::collection::vec(gen_path(), 1..4)),
     )
         .prop_map(|(host, http)| GenRule { host, http })
@@ -220,31 +240,88 @@ fn gen_config() -> impl Strategy<Value = Config> {
 
 /// Request hosts derived from the rule hosts: as written, in upper case, with a port and a
 /// trailing dot, one label under a wildcard, two labels under it, the bare suffix, and
-/// strangers.
+/// strangers; then malformed ones (crate docs, section 1): brackets closed, unclosed and stray,
+/// userinfo, empty labels, several colons, non-digit ports, spaces, non-ASCII, `%`, `*`, very
+/// long names, IPv6 literals with and without brackets.
 fn request_hosts(ingresses: &[Ingress]) -> Vec<String> {
-    let mut out = vec![
-        String::new(),
-        "other.com".to_owned(),
-        "203.0.113.9".to_owned(),
-        "[::1]:80".to_owned(),
-    ];
+    let long = "x".repeat(300);
+    let mut out: Vec<String> = [
+        "",
+        "other.com",
+        "203.0.113.9",
+        "[::1]:80",
+        "[::1]",
+        "[::1",
+        "::1",
+        "2001:db8::1",
+        "[2001:db8::1]:443",
+        "[2001:db8::1]x",
+        "[",
+        "]",
+        "[]",
+        "@",
+        ":",
+        ":80",
+        ".",
+        "..",
+        "\u{fffd}",
+    ]
+    .map(str::to_owned)
+    .into();
+    out.push(long.clone());
+    out.push(long.to_ascii_uppercase());
     for h in ingresses
         .iter()
         .flat_map(|i| i.spec.rules.iter().filter_map(|r| r.host.clone()))
     {
         match h.strip_prefix("*.") {
             Some(suffix) => {
+                let upper = suffix.to_ascii_uppercase();
                 out.push(format!("w.{suffix}"));
-                out.push(format!("W.{}.:8080", suffix.to_ascii_uppercase()));
+                out.push(format!("W.{upper}.:8080"));
                 out.push(format!("a.b.{suffix}"));
                 out.push(suffix.to_owned());
                 out.push(format!(".{suffix}"));
+                out.push(format!("w..{suffix}"));
+                out.push(format!("user@w.{suffix}"));
+                out.push(format!("[w.{suffix}"));
+                out.push(format!("[w.{suffix}]"));
+                out.push(format!("w]{suffix}"));
+                out.push(format!("w.{suffix}:http"));
+                out.push(format!("w.{suffix}:80:90"));
+                out.push(format!("w:1.{suffix}"));
+                out.push(format!("w_x~y.{suffix}"));
+                out.push(format!("w!.{suffix}"));
+                out.push(format!("w%41.{suffix}"));
+                out.push(format!("w y.{suffix}"));
+                out.push(format!("\u{fc}.{suffix}"));
+                out.push(format!("*.{suffix}"));
+                out.push(h.clone());
+                out.push(format!("{long}.{suffix}"));
+                out.push(format!("{}.{upper}", long.to_ascii_uppercase()));
             }
             None => {
                 out.push(h.to_ascii_uppercase());
+                out.push(h.to_ascii_lowercase());
                 out.push(format!("{h}.:443"));
                 out.push(format!("{h}.."));
                 out.push(format!("sub.{h}"));
+                out.push(format!("{h}:"));
+                out.push(format!("{h}:8a"));
+                out.push(format!("{h}:80:90"));
+                out.push(format!("{h}::"));
+                out.push(format!("[{h}"));
+                out.push(format!("{h}]"));
+                out.push(format!("[{h}]"));
+                out.push(format!("[{h}]:80"));
+                out.push(format!("user@{h}"));
+                out.push(format!("user:pw@{h}:80"));
+                out.push(format!("{h}@evil.com"));
+                out.push(format!(" {h}"));
+                out.push(format!("{h}\t"));
+                out.push(format!("{h}\u{fc}"));
+                out.push(format!("{h}%2e"));
+                out.push(format!("{}.{h}", long.to_ascii_uppercase()));
                 out.push(h);
             }
         }
@@ -252,6 +329,15 @@ fn request_hosts(ingresses: &[Ingress]) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// Arbitrary hosts from pieces of names and of every malformation the normalisation handles.
+fn odd_host() -> impl Strategy<Value = String> {
+    const PIECES: &[&str] = &[
+        "foo", "bar", "com", "x", "FOO", "Bar", ".", "..", ":", "80", "8a", "[", "]", "::1", "@",
+        "user", "_", "~", "-", "%41", "*", " ", "\t", "\u{fc}", "\u{fffd}", "!", "/",
+    ];
+    prop::collection::vec(prop::sample::select(PIECES), 0..8).prop_map(|p| p.concat())
 }
 
 /// Request paths derived from the rule paths: the path itself, with `/`, with a suffix, upper
@@ -357,10 +443,15 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
-    fn table_agrees_with_reference(ingresses in corpus(), config in gen_config()) {
+    fn table_agrees_with_reference(
+        ingresses in corpus(),
+        config in gen_config(),
+        odd in prop::collection::vec(odd_host(), 0..8),
+    ) {
         let table = RouteTable::builder().config(config.clone()).add_all(&ingresses).build().table;
         let reference = Reference::new(&config, &ingresses);
-        let hosts = request_hosts(&ingresses);
+        let mut hosts = request_hosts(&ingresses);
+        hosts.extend(odd);
         let paths = request_paths(&ingresses);
         for h in &hosts {
             for p in &paths {
@@ -377,6 +468,13 @@ proptest! {
                     explained.candidates.first().map(|m| m.rule.origin()),
                     got.rule().map(|r| r.origin())
                 );
+            }
+        }
+        // The third reading of section 1: a selected group's pattern matches the host.
+        for h in &hosts {
+            let explained = table.explain(&RequestView::new(h, "/"));
+            if let Some(group) = &explained.host_group {
+                prop_assert!(HostPattern::from_rule(Some(group)).matches(h), "{:?} in {:?}", h, group);
             }
         }
         for h in &hosts {

@@ -160,7 +160,7 @@ fn run(row: &Row<'_>) -> Result<(), String> {
     let decision = built.table.find(&RequestView::new(input.host, input.path));
     let got = match decision {
         Decision::Route(m) => backend_name(m.backend),
-        Decision::DefaultBackend { backend, .. } => backend_name(backend),
+        Decision::DefaultBackend(d) => backend_name(d.backend),
         Decision::NotFound => "404".to_owned(),
     };
     // Every row must also agree with the reference matcher.

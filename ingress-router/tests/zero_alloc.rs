@@ -1,4 +1,5 @@
-//! `find` does not allocate (issue 4, must 2; STYLE.md "Zero heap allocations in `find`").
+//! `find` does not allocate, nor do `find_owned`, cloning an owned decision and (feature
+//! `http`) `RequestView::try_from_parts` on a well-formed request.
 //!
 //! One test in its own binary, because the counting allocator counts every thread of the
 //! process. The workspace forbids `unsafe_code`, and implementing `GlobalAlloc` takes an
@@ -117,12 +118,33 @@ fn find_does_not_allocate() {
     let long_host = format!("{}.FOO.com", "x".repeat(400));
     let long_path = format!("/a/../{}", "p".repeat(4000));
 
+    // The same requests as `http` request heads, made before counting.
+    #[cfg(feature = "http")]
+    let heads = http_heads();
+    // Owned decisions made inside the count are dropped after it: a drop frees nothing while
+    // the table lives, but keeping them proves nothing was freed and reallocated in between.
+    let mut kept = Vec::with_capacity(tables.len() * REQUESTS.len() * 8);
+
     let region = Region::new(GLOBAL);
     let mut routed = 0usize;
     for table in &tables {
         for (host, path) in REQUESTS {
             let d = table.find(&RequestView::new(black_box(host), black_box(path)));
             routed += usize::from(black_box(d).backend().is_some());
+            // Owned, cloned, and from a borrowed decision: reference counts only.
+            let owned = table.find_owned(&RequestView::new(black_box(host), black_box(path)));
+            let copy = black_box(&owned).clone();
+            routed += usize::from(black_box(copy.backend()).is_some());
+            kept.push(copy);
+            kept.push(d.into_owned());
+            kept.push(owned);
+        }
+        #[cfg(feature = "http")]
+        for parts in &heads {
+            let strict = RequestView::try_from_parts(black_box(parts));
+            let view = strict.expect("well-formed");
+            assert!(view == RequestView::from_parts(parts));
+            kept.push(table.find_owned(&view));
         }
         let d = table.find(&RequestView::new(&long_host, &long_path));
         routed += usize::from(black_box(d).backend().is_some());
@@ -131,6 +153,7 @@ fn find_does_not_allocate() {
         }
     }
     let stats = region.change();
+    drop(kept);
     assert_eq!(
         (
             stats.allocations,
@@ -138,8 +161,38 @@ fn find_does_not_allocate() {
             stats.bytes_allocated
         ),
         (0, 0, 0),
-        "find allocated: {stats:?}"
+        "find, find_owned, an owned decision's clone or try_from_parts allocated: {stats:?}"
     );
     // The requests exercise hits, defaults and misses.
-    assert!(routed > 30, "{routed}");
+    assert!(routed > 60, "{routed}");
+}
+
+/// The requests as HTTP/1.1 heads with a `Host` header, and two as HTTP/2 heads with an
+/// `:authority` and an agreeing `Host`.
+#[cfg(feature = "http")]
+fn http_heads() -> Vec<http::request::Parts> {
+    let mut heads: Vec<_> = REQUESTS
+        .iter()
+        .filter(|(host, _)| !host.is_empty())
+        .map(|(host, path)| {
+            http::Request::get(*path)
+                .header("host", *host)
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0
+        })
+        .collect();
+    for (uri, host) in [
+        ("https://FOO.com/api/users", "foo.com:443"),
+        ("https://[::1]:8443/", "[::1]:8443"),
+    ] {
+        let req = http::Request::get(uri)
+            .version(http::Version::HTTP_2)
+            .header("host", host)
+            .body(())
+            .unwrap();
+        heads.push(req.into_parts().0);
+    }
+    heads
 }

@@ -97,9 +97,10 @@ pub(crate) fn explain(
         .collect();
     let default_step = match (&e.candidates.is_empty(), decision) {
         (false, _) => None,
-        (true, Decision::DefaultBackend { backend, source }) => Some(format!(
-            "no path matched; {} answers as the default backend of Ingress {source}",
-            describe_backend(backend)
+        (true, Decision::DefaultBackend(d)) => Some(format!(
+            "no path matched; {} answers as the default backend of Ingress {}",
+            describe_backend(d.backend),
+            d.source
         )),
         (true, _) => Some(
             "no path matched and no Ingress offers a default backend for this request: 404"

@@ -13,7 +13,7 @@ use crate::requests::RequestSpec;
 fn outcome(decision: &Decision<'_, IngressBackend>) -> &'static str {
     match decision {
         Decision::Route(_) => "route",
-        Decision::DefaultBackend { .. } => "default-backend",
+        Decision::DefaultBackend(_) => "default-backend",
         Decision::NotFound => "not-found",
     }
 }
@@ -32,9 +32,9 @@ pub(crate) fn route_json(
             json!(m.rule.path()),
             json!(m.rule.path_type().as_str()),
         ),
-        Decision::DefaultBackend { backend, source } => (
-            json!(backend),
-            json!(source.as_str()),
+        Decision::DefaultBackend(d) => (
+            json!(d.backend),
+            json!(d.source.as_str()),
             Value::Null,
             Value::Null,
             Value::Null,
@@ -112,9 +112,10 @@ pub(crate) fn route_line(
             m.rule.path_type(),
             m.rule.path()
         )),
-        Decision::DefaultBackend { backend, source } => line.push_str(&format!(
-            "{} (default backend of Ingress {source})",
-            describe_backend(backend)
+        Decision::DefaultBackend(d) => line.push_str(&format!(
+            "{} (default backend of Ingress {})",
+            describe_backend(d.backend),
+            d.source
         )),
         Decision::NotFound => line.push_str("not found (404)"),
     }
