@@ -128,9 +128,7 @@ fn describe<B>(decision: &Decision<'_, B>, name: impl Fn(&B) -> String) -> Strin
             m.rule.path_type(),
             name(m.backend)
         ),
-        Decision::DefaultBackend { backend, source } => {
-            format!("default {source} -> {}", name(backend))
-        }
+        Decision::DefaultBackend(d) => format!("default {} -> {}", d.source, name(d.backend)),
         Decision::NotFound => "404".to_owned(),
     }
 }
