@@ -199,7 +199,7 @@ fn json_requests_tls_default_backend_and_not_found() {
     assert_eq!(lines[0]["tls"], json!({"secretName": "shop-tls"}));
     assert_eq!(lines[0]["ingress"], "prod/shop");
 
-    // Unknown host: the only Ingress's defaultBackend (spec profile, DESIGN.md rule 5).
+    // Unknown host: the only Ingress's defaultBackend (spec profile: the router's crate docs, section 5).
     assert_eq!(lines[1]["outcome"], "default-backend");
     assert_eq!(
         lines[1]["backend"],

@@ -1,4 +1,4 @@
-//! [`ClassFilter`]: which Ingresses a table serves (DESIGN.md rule 6, semantics section f).
+//! [`ClassFilter`]: which Ingresses a table serves (crate docs, section 7).
 
 use ingress_model::{Ingress, IngressClass};
 

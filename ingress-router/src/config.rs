@@ -6,14 +6,14 @@ use crate::class::ClassFilter;
 use crate::normalize::PathNormalization;
 use crate::path::MatchKind;
 
-/// What `pathType: ImplementationSpecific` means (semantics C5: "matching is up to the
+/// What `pathType: ImplementationSpecific` means (types.go: "matching is up to the
 /// IngressClass").
 ///
 /// Under every setting an empty path reads as `/`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ImplementationSpecific {
-    /// Like `Prefix` (element-wise): the default (our call, DESIGN.md rule 2), and what
+    /// Like `Prefix` (element-wise): the default (our call, crate docs section 3), and what
     /// ingress-nginx does outside regex mode.
     #[default]
     Prefix,
@@ -41,8 +41,8 @@ impl ImplementationSpecific {
     }
 }
 
-/// Which `spec.defaultBackend` answers a request that no path matched (DESIGN.md rule 5,
-/// semantics D3).
+/// Which `spec.defaultBackend` answers a request that no path matched (crate docs,
+/// section 5).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DefaultBackendPolicy {
@@ -88,7 +88,7 @@ pub enum Validation {
     OnCreate(ValidationOptions),
     /// Trust the objects: they come from an API server, which validated each one on create or
     /// update. Create-time rules can even be wrong for such objects, since the API server relaxes
-    /// some of them on update (semantics E6). Only the checks the matcher itself relies on run
+    /// some of them on update (the update relaxations of `ingress_model::validation`). Only the checks the matcher itself relies on run
     /// (pathType known, paths absolute, hosts at most 253 bytes), with the same words.
     Trusted,
 }
@@ -100,7 +100,7 @@ impl Default for Validation {
 }
 
 /// Everything that shapes a table besides the Ingresses. Profiles are values of this struct,
-/// not forks of the matcher (DESIGN.md).
+/// not forks of the matcher.
 ///
 /// # Examples
 ///

@@ -1,7 +1,7 @@
 //! What building reports instead of failing: [`Diagnostic`], and the error types of the
 //! standalone constructors ([`InvalidPath`]).
 //!
-//! Building never fails as a whole (DESIGN.md rule 8): each invalid rule or object is skipped and
+//! Building never fails as a whole (crate docs, section 9): each invalid rule or object is skipped and
 //! reported with its Ingress, its field path and the reason, in the API server's words where
 //! the reason is a validation error.
 

@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::matched::{Decision, Match};
 
-/// Which host group a request landed in (DESIGN.md rule 1).
+/// Which host group a request landed in (crate docs, section 2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum HostSelection {

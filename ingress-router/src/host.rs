@@ -237,7 +237,7 @@ pub(crate) fn wildcard_suffix(host: &str) -> Option<&str> {
 /// `s` in ASCII lower case, borrowing `s` when it has no upper-case letter and copying into `buf`
 /// otherwise. `None` when `s` needs copying and is longer than `buf`.
 ///
-/// This is the hot path's only case handling: no allocation (STYLE.md, linkerd's approach).
+/// This is the hot path's only case handling: no allocation (linkerd's approach).
 pub(crate) fn ascii_lowercase<'a>(s: &'a str, buf: &'a mut [u8]) -> Option<&'a str> {
     if !s.bytes().any(|b| b.is_ascii_uppercase()) {
         return Some(s);

@@ -92,8 +92,8 @@
 //! # fn main() {}
 //! ```
 //!
-//! The rest of this page is the specification the table implements: DESIGN.md's profile
-//! `spec`, on top of the Ingress API (`k8s.io/api/networking/v1` types.go, the Kubernetes docs
+//! The rest of this page is the specification the table implements: the profile `spec`,
+//! on top of the Ingress API (`k8s.io/api/networking/v1` types.go, the Kubernetes docs
 //! and KEP-1453), with each choice the API leaves open marked *our call*. Every rule has an
 //! example that runs as a test.
 //!
@@ -110,7 +110,7 @@
 //!    Anything else with a `:` (`::1`, `foo.com:http`, `a:1:2`, `[::1]x`) is kept whole.
 //! 2. Then one trailing dot goes (as nginx): `foo.com.` is `foo.com`, `foo.com..` is `foo.com.`.
 //! 3. Hosts compare ASCII case-insensitively (RFC 4343).
-//! 4. Only a *name* can select a named host group (rule 2): a non-empty host made of ASCII
+//! 4. Only a *name* can select a named host group (section 2): a non-empty host made of ASCII
 //!    letters, digits, `-`, `.`, `_` and `~` (RFC 3986's unreserved characters). Every other
 //!    host is *opaque*: an IP literal (`[::1]`, `::1`; rule hosts cannot be IPs), userinfo
 //!    (`user@foo.com`), a bracket (`[foo.com`, `[foo.com]`), a leftover `:`, `%`, `*`, a
@@ -322,7 +322,7 @@
 //! # 4. Precedence
 //!
 //! When several paths of the selected group match (*our call* where the sources disagree;
-//! see [semantics D1]):
+//! see [the Kubernetes docs]):
 //!
 //! 1. `Exact` before everything else (KEP-1453: "`Exact` match is preferred to a `Prefix`
 //!    match"; ingress-nginx, Contour and Gateway API agree). `ImplementationSpecific` ranks as
@@ -335,7 +335,7 @@
 //! Steps 3 only separate paths that match the same requests; the table reports those as
 //! [`DiagnosticKind::DuplicatePath`] or [`DiagnosticKind::UnreachablePath`].
 //!
-//! [semantics D1]: https://kubernetes.io/docs/concepts/services-networking/ingress/#multiple-matches
+//! [the Kubernetes docs]: https://kubernetes.io/docs/concepts/services-networking/ingress/#multiple-matches
 //!
 //! ```
 //! # use ingress_router::{RouteTable, RequestView};
@@ -393,7 +393,7 @@
 //!
 //! types.go: "DefaultBackend is the backend that should handle requests that don't match any
 //! rule." With several Ingresses the API leaves the choice "up to the controller"; the default
-//! [`DefaultBackendPolicy::SpecPerIngress`] (*our call*, DESIGN.md rule 5) says:
+//! [`DefaultBackendPolicy::SpecPerIngress`] (*our call*) says:
 //!
 //! * a host group was selected and no path matched: the `defaultBackend` of the oldest Ingress
 //!   that contributes a rule to that group and has one;
@@ -656,7 +656,7 @@ pub use ingress_model;
 pub use ingress_model::validation::{FieldError, ValidationOptions};
 pub use ingress_model::{Ingress, IngressBackend, IngressClass, IngressKey, PathType};
 
-/// The README's examples run as doctests too (STYLE.md).
+/// The README's examples run as doctests too.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -1,4 +1,4 @@
-//! Request path normalisation: the configurable pre-step of semantics section C1.
+//! Request path normalisation: the configurable pre-step of matching (crate docs, section 6).
 //!
 //! The Ingress API does not say how a request path is normalised before matching. Validation
 //! forbids `//`, `/./`, `/../`, `%2f` and the suffixes `/.` and `/..` in Exact and Prefix paths,
@@ -6,7 +6,7 @@
 //! dot segments (RFC 3986 section 5.2.4). `%2F` is never decoded into a separator: that would let
 //! `/a%2F..%2Fb` escape a Prefix rule's subtree.
 
-/// How the request path is normalised before matching (DESIGN.md rule 4).
+/// How the request path is normalised before matching (crate docs, section 6).
 ///
 /// Whatever the mode, only the path is matched: the query and fragment are cut off by
 /// [`RequestView::new`](crate::RequestView::new).

@@ -1,5 +1,5 @@
 //! Paths: [`PathPattern`] (a path condition with its resolved [`MatchKind`]) and the matching
-//! rules of semantics sections C2, C3 and C5.
+//! rules of the crate docs, section 3.
 
 use std::fmt;
 
@@ -23,7 +23,7 @@ pub enum MatchKind {
 }
 
 impl MatchKind {
-    /// Exact paths outrank every other kind (DESIGN.md rule 3: "Exact before Prefix").
+    /// Exact paths outrank every other kind (crate docs, section 4: Exact first).
     pub(crate) fn is_exact(self) -> bool {
         matches!(self, MatchKind::Exact)
     }
@@ -31,12 +31,12 @@ impl MatchKind {
 
 /// A path condition: the path as matched and how.
 ///
-/// An empty `ImplementationSpecific` path is read as `/` under every setting (DESIGN.md rule 2),
+/// An empty `ImplementationSpecific` path is read as `/` under every setting (crate docs, section 3),
 /// so the path held here is never empty.
 ///
 /// # Examples
 ///
-/// The Kubernetes docs' examples table (semantics C4):
+/// The Kubernetes docs' examples table (crate docs, section 3):
 ///
 /// ```
 /// use ingress_router::{MatchKind, PathPattern};
@@ -163,7 +163,7 @@ impl fmt::Debug for PathPattern {
     }
 }
 
-/// Element-wise prefix match (semantics C3, "exact algorithm"): `/` matches everything; else drop
+/// Element-wise prefix match (crate docs, section 3): `/` matches everything; else drop
 /// one trailing `/` from the rule path `p` and match iff the request equals `p` or starts with
 /// `p/`.
 fn prefix_matches(rule: &str, request: &str) -> bool {

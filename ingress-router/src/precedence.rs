@@ -1,4 +1,4 @@
-//! Precedence of path rules inside one host group (DESIGN.md rule 3, semantics D1 and D4 step 5).
+//! Precedence of path rules inside one host group (crate docs, section 4).
 //!
 //! 1. Exact before everything else (KEP-1453: "`Exact` match is preferred to a `Prefix`
 //!    match"; ingress-nginx and Contour agree). `ImplementationSpecific` ranks by the kind it
@@ -33,7 +33,7 @@ pub(crate) fn compare(a: &PathRule, b: &PathRule) -> Ordering {
     precedence(a).cmp(&precedence(b))
 }
 
-/// Compares two Ingresses for "oldest" (DESIGN.md rule 5 uses rule 3's tie-breaks).
+/// Compares two Ingresses for "oldest" (the default backends of crate docs section 5 use section 4's tie-breaks).
 pub(crate) fn older(
     a: (Option<i64>, &crate::IngressKey),
     b: (Option<i64>, &crate::IngressKey),

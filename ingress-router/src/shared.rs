@@ -24,7 +24,9 @@ use crate::table::RouteTable;
 /// How often the background thread looks again at tables that readers still hold.
 const RECHECK: Duration = Duration::from_millis(20);
 
-/// A swappable, shared [`RouteTable`]; see the [module docs](self).
+/// A swappable, shared [`RouteTable`]: lock-free reads, atomic replacement, and replaced tables
+/// freed on a background thread once their last reader lets go (a 10 000-Ingress table takes
+/// tens of milliseconds to free, which a request should not pay).
 ///
 /// # Examples
 ///

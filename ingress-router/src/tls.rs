@@ -1,4 +1,4 @@
-//! TLS: which Secret terminates an SNI name (DESIGN.md rule 7, semantics B5). Independent of
+//! TLS: which Secret terminates an SNI name (crate docs, section 8). Independent of
 //! routing: "the SNI host is used for termination and value of the 'Host' header is used for
 //! routing" (types.go `IngressTLS.SecretName`).
 

@@ -1,4 +1,4 @@
-//! What building reports (issue 4, "Diagnostics beyond validation").
+//! What building reports beyond validation.
 
 use ingress_model::{HttpIngressPath, PathType};
 use ingress_router::{

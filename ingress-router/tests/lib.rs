@@ -1,4 +1,4 @@
-//! The integration test binary (one binary, so the suite links once; STYLE.md).
+//! The integration test binary (one binary, so the suite links once).
 
 mod support;
 

@@ -188,7 +188,7 @@ fn run_all(rows: &[Row<'_>]) -> (usize, Vec<String>, Vec<String>) {
     let (mut ran, mut failures, mut skipped) = (0, Vec::new(), Vec::new());
     for row in rows {
         // The default profile is `spec`; rows that only hold for ingress-nginx belong to its
-        // profile (DESIGN.md), which this crate does not implement. They are counted and
+        // profile, which this crate does not implement. They are counted and
         // listed, not silently dropped.
         if confidence(row) == "nginx-specific" {
             skipped.push(format!("{}:{}", row.file, row.line));
