@@ -8,21 +8,8 @@
 //! With the `http` feature it reads the host and path from an `http::Request` without copying.
 //!
 //! ```
-//! # use ingress_router::{RouteTable, RequestView};
-//! # use ingress_model::IngressBackend;
-//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
-//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
-//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
-//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
-//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
-//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
-//! #     built.table
-//! # }
-//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
-//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
-//! #     t.find_parts(host, path).backend()
-//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
-//! # }
+//! # include!("../doc/support.rs");
+//! # fn main() {
 //! let table = table("
 //! apiVersion: networking.k8s.io/v1
 //! kind: Ingress
@@ -44,6 +31,7 @@
 //!     other => panic!("{other:?}"),
 //! }
 //! assert_eq!(to(&table, "foo.bar.com", "/baz"), "404");
+//! # }
 //! ```
 //!
 //! In a gateway: check the host (`RequestView::try_from_request`, feature `http`: an `Err`
@@ -132,21 +120,8 @@
 //! reads exactly as `RequestView::from_parts` reads it.
 //!
 //! ```
-//! # use ingress_router::{RouteTable, RequestView};
-//! # use ingress_model::IngressBackend;
-//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
-//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
-//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
-//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
-//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
-//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
-//! #     built.table
-//! # }
-//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
-//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
-//! #     t.find_parts(host, path).backend()
-//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
-//! # }
+//! # include!("../doc/support.rs");
+//! # fn main() {
 //! let table = table("
 //! apiVersion: networking.k8s.io/v1
 //! kind: Ingress
@@ -165,6 +140,7 @@
 //!     assert_eq!(to(&table, opaque, "/"), "any", "{opaque}");
 //! }
 //! assert_eq!(RequestView::new("user@foo.bar.com:80", "/").host(), "user@foo.bar.com");
+//! # }
 //! ```
 //!
 //! # 2. One host group per request, and no fall-through
@@ -193,21 +169,8 @@
 //! skipped and reported.
 //!
 //! ```
-//! # use ingress_router::{RouteTable, RequestView};
-//! # use ingress_model::IngressBackend;
-//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
-//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
-//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
-//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
-//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
-//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
-//! #     built.table
-//! # }
-//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
-//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
-//! #     t.find_parts(host, path).backend()
-//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
-//! # }
+//! # include!("../doc/support.rs");
+//! # fn main() {
 //! let table = table("
 //! apiVersion: networking.k8s.io/v1
 //! kind: Ingress
@@ -227,6 +190,7 @@
 //! assert_eq!(to(&table, "bar.com", "/b"), "any");
 //! assert_eq!(to(&table, "203.0.113.7", "/"), "any");
 //! assert_eq!(to(&table, "", "/"), "any"); // no Host header
+//! # }
 //! ```
 //!
 //! # 3. Path types
@@ -246,21 +210,8 @@
 //! The Kubernetes docs' examples table, row by row:
 //!
 //! ```
-//! # use ingress_router::{RouteTable, RequestView};
-//! # use ingress_model::IngressBackend;
-//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
-//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
-//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
-//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
-//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
-//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
-//! #     built.table
-//! # }
-//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
-//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
-//! #     t.find_parts(host, path).backend()
-//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
-//! # }
+//! # include!("../doc/support.rs");
+//! # fn main() {
 //! let one = |path_type: &str, path: &str| table(&format!("
 //! apiVersion: networking.k8s.io/v1
 //! kind: Ingress
@@ -286,24 +237,12 @@
 //! assert!(!matches("Prefix", "/foo", "/FOO"));
 //! assert!(matches("Prefix", "/foo", "/foo?query=/bar"));
 //! assert!(!matches("ImplementationSpecific", "/foo", "/foobar")); // default: like Prefix
+//! # }
 //! ```
 //!
 //! ```
-//! # use ingress_router::{RouteTable, RequestView};
-//! # use ingress_model::IngressBackend;
-//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
-//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
-//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
-//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
-//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
-//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
-//! #     built.table
-//! # }
-//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
-//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
-//! #     t.find_parts(host, path).backend()
-//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
-//! # }
+//! # include!("../doc/support.rs");
+//! # fn main() {
 //! use ingress_router::{Config, ImplementationSpecific};
 //! let yaml = "
 //! apiVersion: networking.k8s.io/v1
@@ -317,6 +256,7 @@
 //! assert_eq!(to(&build(yaml, string_prefix), "x", "/foobar"), "foo");
 //! let exact = Config::default().implementation_specific(ImplementationSpecific::Exact);
 //! assert_eq!(to(&build(yaml, exact), "x", "/foo/"), "404");
+//! # }
 //! ```
 //!
 //! # 4. Precedence
@@ -338,21 +278,8 @@
 //! [the Kubernetes docs]: https://kubernetes.io/docs/concepts/services-networking/ingress/#multiple-matches
 //!
 //! ```
-//! # use ingress_router::{RouteTable, RequestView};
-//! # use ingress_model::IngressBackend;
-//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
-//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
-//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
-//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
-//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
-//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
-//! #     built.table
-//! # }
-//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
-//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
-//! #     t.find_parts(host, path).backend()
-//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
-//! # }
+//! # include!("../doc/support.rs");
+//! # fn main() {
 //! let m = ingress_model::Manifests::load_str("doc.yaml", "
 //! apiVersion: networking.k8s.io/v1
 //! kind: Ingress
@@ -387,6 +314,7 @@
 //! assert_eq!(to(&table, "foo.com", "/other"), "root");      // older Ingress
 //! // The losers are reported: Prefix /api never wins over Prefix /api/, and the newer `/`.
 //! assert_eq!(built.diagnostics.len(), 2);
+//! # }
 //! ```
 //!
 //! # 5. Default backends
@@ -402,21 +330,8 @@
 //! * otherwise [`Decision::NotFound`]: a gateway answers 404.
 //!
 //! ```
-//! # use ingress_router::{RouteTable, RequestView};
-//! # use ingress_model::IngressBackend;
-//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
-//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
-//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
-//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
-//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
-//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
-//! #     built.table
-//! # }
-//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
-//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
-//! #     t.find_parts(host, path).backend()
-//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
-//! # }
+//! # include!("../doc/support.rs");
+//! # fn main() {
 //! let table = table("
 //! apiVersion: networking.k8s.io/v1
 //! kind: Ingress
@@ -438,6 +353,7 @@
 //! assert_eq!(to(&table, "shop.com", "/nothing"), "shop-fallback"); // shop.com's own
 //! assert_eq!(to(&table, "blog.com", "/nothing"), "404");  // blog has none; no borrowing
 //! assert_eq!(to(&table, "elsewhere.com", "/"), "shop-fallback"); // no group: oldest with one
+//! # }
 //! ```
 //!
 //! # 6. The request path is normalised
@@ -448,21 +364,8 @@
 //! ([`PathNormalization`]; `None` and `NginxLike` are options).
 //!
 //! ```
-//! # use ingress_router::{RouteTable, RequestView};
-//! # use ingress_model::IngressBackend;
-//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
-//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
-//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
-//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
-//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
-//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
-//! #     built.table
-//! # }
-//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
-//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
-//! #     t.find_parts(host, path).backend()
-//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
-//! # }
+//! # include!("../doc/support.rs");
+//! # fn main() {
 //! let table = table("
 //! apiVersion: networking.k8s.io/v1
 //! kind: Ingress
@@ -477,6 +380,7 @@
 //! assert_eq!(to(&table, "x", "/public/../admin/users"), "admin");
 //! assert_eq!(to(&table, "x", "/admin/../public"), "public");
 //! assert_eq!(to(&table, "x", "/public%2F..%2Fadmin"), "public"); // %2F is not a separator
+//! # }
 //! ```
 //!
 //! # 7. Classes
@@ -501,21 +405,8 @@
 //! hosts shared by several namespaces.
 //!
 //! ```
-//! # use ingress_router::{RouteTable, RequestView};
-//! # use ingress_model::IngressBackend;
-//! # fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
-//! #     let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
-//! #     assert!(m.errors.is_empty(), "{:?}", m.errors);
-//! #     let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
-//! #     let built = RouteTable::builder().config(config).add_all(&ingresses).build();
-//! #     assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
-//! #     built.table
-//! # }
-//! # fn table(yaml: &str) -> RouteTable<IngressBackend> { build(yaml, Default::default()) }
-//! # fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
-//! #     t.find_parts(host, path).backend()
-//! #         .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
-//! # }
+//! # include!("../doc/support.rs");
+//! # fn main() {
 //! let m = ingress_model::Manifests::load_str("doc.yaml", "
 //! apiVersion: networking.k8s.io/v1
 //! kind: Ingress
@@ -535,6 +426,7 @@
 //!      must not contain '//' (path skipped)"
 //! );
 //! assert_eq!(to(&built.table, "x", "/ok"), "ok");
+//! # }
 //! ```
 //!
 //! # 10. Updates

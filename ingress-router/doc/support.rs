@@ -1,0 +1,29 @@
+// Scaffolding shared by the crate docs' examples (each example pulls it in with a hidden
+// `include!("../doc/support.rs")`): build a table from YAML, and name the Service a request
+// reaches. Not part of the API. Doctests allow unused items, so an example takes what it needs.
+use ingress_model::IngressBackend;
+use ingress_router::{RequestView, RouteTable};
+
+/// Loads `yaml` and builds it with `config`; the examples' manifests are clean, so any load
+/// error or diagnostic fails the example.
+fn build(yaml: &str, config: ingress_router::Config) -> RouteTable<IngressBackend> {
+    let m = ingress_model::Manifests::load_str("doc.yaml", yaml, &Default::default());
+    assert!(m.errors.is_empty(), "{:?}", m.errors);
+    let ingresses: Vec<_> = m.ingresses.into_iter().map(|l| l.object).collect();
+    let built = RouteTable::builder().config(config).add_all(&ingresses).build();
+    assert!(built.diagnostics.is_empty(), "{:?}", built.diagnostics);
+    built.table
+}
+
+/// [`build`] with the default configuration.
+fn table(yaml: &str) -> RouteTable<IngressBackend> {
+    build(yaml, Default::default())
+}
+
+/// The Service name a request for `host` and `path` reaches, or `"404"`.
+fn to(t: &RouteTable<IngressBackend>, host: &str, path: &str) -> String {
+    t.find_parts(host, path)
+        .backend()
+        .map_or("404".to_owned(), |b| b.service.as_ref().unwrap().name.clone())
+}
+
