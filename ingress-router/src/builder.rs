@@ -10,7 +10,7 @@ use ingress_model::Ingress;
 use crate::compile::{Mapper, compile};
 use crate::config::Config;
 use crate::error::{Diagnostic, DiagnosticKind, Skipped};
-use crate::hash::FastHash;
+use crate::shard::TableHasher;
 use crate::table::{Built, RouteTable, sort_diagnostics};
 use ingress_model::IngressKey;
 
@@ -63,8 +63,8 @@ impl<'a, B> Builder<'a, B> {
     pub fn build(self) -> Built<B> {
         let mut diagnostics = Vec::new();
         // Later objects replace earlier ones with the same key, as an apply would.
-        let mut last: HashMap<IngressKey, usize, FastHash> =
-            HashMap::with_capacity_and_hasher(self.ingresses.len(), FastHash::default());
+        let mut last: HashMap<IngressKey, usize, TableHasher> =
+            HashMap::with_capacity_and_hasher(self.ingresses.len(), TableHasher::default());
         for (i, ingress) in self.ingresses.iter().enumerate() {
             let key = IngressKey::of(ingress);
             if last.contains_key(&key) {

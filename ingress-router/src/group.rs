@@ -35,11 +35,11 @@ use ingress_model::IngressKey;
 use crate::compile::{Contribution, IngressEntry};
 use crate::config::HostOwnership;
 use crate::error::{Diagnostic, DiagnosticKind, Skipped};
-use crate::hash::FastHash;
 use crate::host::HostPattern;
 use crate::path::MatchKind;
 use crate::precedence;
 use crate::rule::{Route, RouteRef};
+use crate::shard::TableHasher;
 
 /// An Ingress with a rule for the group's host, and the paths it brings.
 pub(crate) struct Contributor<B> {
@@ -105,11 +105,6 @@ fn key_of<B>(route: &Route<B>) -> Option<&str> {
         MatchKind::Prefix => Some(pattern.prefix_key()),
         _ => None,
     }
-}
-
-#[inline]
-fn hash_key(key: &str) -> u64 {
-    FastHash::default().hash_one(key)
 }
 
 // === impl Slot ===
@@ -197,12 +192,16 @@ impl<B> Slot<B> {
 /// table's host maps). Small groups have one shard.
 struct Slots<B> {
     shards: Vec<Arc<HashTable<Slot<B>>>>,
+    /// Seeded per group, as the table's host maps are per table: paths are written by
+    /// tenants too, and a shared host's group holds several tenants' paths.
+    hasher: TableHasher,
 }
 
 impl<B> Clone for Slots<B> {
     fn clone(&self) -> Self {
         Slots {
             shards: self.shards.clone(),
+            hasher: self.hasher.clone(),
         }
     }
 }
@@ -215,6 +214,7 @@ impl<B> Slots<B> {
         let n = (keys / KEYS_PER_SHARD).next_power_of_two().clamp(1, 64);
         Slots {
             shards: (0..n).map(|_| Arc::new(HashTable::new())).collect(),
+            hasher: TableHasher::default(),
         }
     }
 
@@ -233,28 +233,29 @@ impl<B> Slots<B> {
 
     #[inline]
     fn get(&self, key: &str) -> Option<&Slot<B>> {
-        let h = hash_key(key);
+        let h = self.hasher.hash_one(key);
         self.shards[self.shard(h)].find(h, |s| s.key() == key)
     }
 }
 
 impl<B> Slots<B> {
     fn insert(&mut self, key: &str, route: RouteRef<B>) {
-        let h = hash_key(key);
+        let h = self.hasher.hash_one(key);
         let i = self.shard(h);
+        let hasher = &self.hasher;
         let shard = Arc::make_mut(&mut self.shards[i]);
         match shard.find_mut(h, |s| s.key() == key) {
             Some(slot) => slot.insert(route),
             None => {
                 let mut slot = Slot::new(key);
                 slot.insert(route);
-                shard.insert_unique(h, slot, |s| hash_key(s.key()));
+                shard.insert_unique(h, slot, |s| hasher.hash_one(s.key()));
             }
         }
     }
 
     fn remove_source(&mut self, key: &str, source: &IngressKey) {
-        let h = hash_key(key);
+        let h = self.hasher.hash_one(key);
         let i = self.shard(h);
         if self.shards[i].find(h, |s| s.key() == key).is_none() {
             return;

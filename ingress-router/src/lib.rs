@@ -464,7 +464,7 @@
 //! # How it works
 //!
 //! Exact hosts and wildcard suffixes are hash maps split into 64 shards behind `Arc`s, hashed
-//! with SipHash under keys drawn for each table built (host names are written by tenants: a
+//! with foldhash under a seed drawn for each table built (host names are written by tenants: a
 //! fixed hash would let one pick hosts that collide in the bucket of another's). In a host
 //! group, every Exact path and every Prefix path without its trailing slash is a *key*, and
 //! each key has a slot holding the best Exact and the best Prefix rule with that key by
@@ -503,7 +503,6 @@ mod config;
 mod error;
 mod explain;
 mod group;
-mod hash;
 mod host;
 mod matched;
 mod normalize;

@@ -12,7 +12,6 @@ use crate::config::{Config, DefaultBackendPolicy};
 use crate::error::{BackendError, Diagnostic};
 use crate::explain::{Explanation, HostSelection};
 use crate::group::{Contributor, HostGroup};
-use crate::hash::FastHash;
 use crate::host::{HostPattern, MAX_HOST_LEN, WildcardKey, ascii_lowercase, wildcard_suffix};
 use crate::matched::{Decision, DefaultMatch, Match};
 use crate::normalize::STACK_PATH_LEN;
@@ -263,8 +262,8 @@ impl<B> RouteTable<B> {
         mapper: Arc<Mapper<B>>,
         compiled: Vec<Compiled<B>>,
     ) -> Self {
-        let hasher = TableHasher::new();
-        let mut groups: HashMap<HostPattern, Vec<Contributor<B>>, FastHash> = HashMap::default();
+        let hasher = TableHasher::default();
+        let mut groups: HashMap<HostPattern, Vec<Contributor<B>>, TableHasher> = HashMap::default();
         let mut tls: Vec<TlsEntry> = Vec::new();
         let mut ingresses = ShardedMap::with_hasher(hasher.clone());
         for c in compiled {

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::hash::FastHash;
 use crate::host::{MAX_HOST_LEN, ascii_lowercase, wildcard_suffix};
 use crate::shard::{ShardedMap, TableHasher};
 use ingress_model::IngressKey;
@@ -72,7 +71,7 @@ fn order(a: &TlsEntry, b: &TlsEntry) -> std::cmp::Ordering {
 
 impl TlsIndex {
     pub(crate) fn build(entries: Vec<TlsEntry>, hasher: &TableHasher) -> Self {
-        let mut by_host: HashMap<Arc<str>, Vec<TlsEntry>, FastHash> = HashMap::default();
+        let mut by_host: HashMap<Arc<str>, Vec<TlsEntry>, TableHasher> = HashMap::default();
         for e in entries {
             by_host.entry(e.host.clone()).or_default().push(e);
         }
