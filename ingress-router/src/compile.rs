@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::error::{BackendError, Diagnostic, DiagnosticKind, Skipped};
 use crate::host::HostPattern;
 use crate::rule::{PathRule, Route};
-use crate::screen::screen_keyed;
+use crate::screen::{ScreenedRule, ScreenedTls, screen_keyed};
 use crate::tls::TlsEntry;
 use ingress_model::IngressKey;
 
@@ -61,6 +61,8 @@ pub(crate) struct Compiled<B> {
     pub(crate) tls: Vec<TlsEntry>,
 }
 
+/// Compiles one Ingress: screens it, maps its default backend and paths to payloads (a refusal
+/// skips that backend with a diagnostic), groups its paths by host and collects its TLS names.
 pub(crate) fn compile<B>(
     ingress: &Ingress,
     key: IngressKey,
@@ -68,64 +70,95 @@ pub(crate) fn compile<B>(
     mapper: &Mapper<B>,
 ) -> Compiled<B> {
     let screened = screen_keyed(ingress, key, config);
-    let mut diagnostics = screened.diagnostics;
-    let key = screened.key;
-    let created = screened.created;
-    let unsupported = |diagnostics: &mut Vec<Diagnostic>, field: String, skipped, why| {
-        diagnostics.push(Diagnostic {
-            source: key.clone(),
-            field,
-            skipped,
-            kind: DiagnosticKind::Backend(why),
-        });
+    let mut mapping = Mapping {
+        ingress,
+        mapper,
+        key: &screened.key,
+        diagnostics: screened.diagnostics,
     };
+    let default_backend = screened.default_backend.and_then(|b| {
+        mapping.map(b, Skipped::DefaultBackend, || {
+            "spec.defaultBackend".to_owned()
+        })
+    });
+    let contributions = by_host(screened.rules, screened.created, &mut mapping);
+    let diagnostics = mapping.diagnostics;
+    let (tls, tls_hosts) = tls_entries(screened.tls, &screened.key, screened.created);
 
-    let default_backend = screened
-        .default_backend
-        .and_then(|b| match mapper(ingress, b) {
+    let entry = IngressEntry {
+        key: screened.key,
+        created: screened.created,
+        default_backend: default_backend.filter(|_| screened.served),
+        has_rules: !contributions.is_empty(),
+        hosts: contributions.iter().map(|c| c.host.clone()).collect(),
+        tls_hosts,
+        diagnostics,
+    };
+    Compiled {
+        entry: Arc::new(entry),
+        contributions,
+        tls,
+    }
+}
+
+/// Maps an Ingress's backends to payloads, collecting a diagnostic for each refusal.
+struct Mapping<'a, B> {
+    ingress: &'a Ingress,
+    mapper: &'a Mapper<B>,
+    key: &'a IngressKey,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<B> Mapping<'_, B> {
+    /// The payload of `backend`, or `None` with a diagnostic on `field` (formatted only then).
+    fn map(
+        &mut self,
+        backend: &IngressBackend,
+        skipped: Skipped,
+        field: impl FnOnce() -> String,
+    ) -> Option<B> {
+        match (self.mapper)(self.ingress, backend) {
             Ok(b) => Some(b),
             Err(why) => {
-                unsupported(
-                    &mut diagnostics,
-                    "spec.defaultBackend".to_owned(),
-                    Skipped::DefaultBackend,
-                    why,
-                );
+                self.diagnostics.push(Diagnostic {
+                    source: self.key.clone(),
+                    field: field(),
+                    skipped,
+                    kind: DiagnosticKind::Backend(why),
+                });
                 None
             }
-        });
+        }
+    }
+}
 
-    // (host, first rule, routes) per distinct host, in order of first mention.
+/// The routes of the screened rules, one contribution per distinct host in order of first
+/// mention (two rules with one host join one contribution).
+fn by_host<B>(
+    rules: Vec<ScreenedRule<'_>>,
+    created: Option<i64>,
+    mapping: &mut Mapping<'_, B>,
+) -> Vec<Contribution<B>> {
+    // (host, first rule, routes) per distinct host.
     let mut by_host: Vec<(HostPattern, usize, Vec<Route<B>>)> = Vec::with_capacity(1);
-    for rule in screened.rules {
+    for rule in rules {
         let host_written: Option<Arc<str>> = rule.host.shared();
         let at = match by_host.iter().position(|c| c.0 == rule.host) {
             Some(at) => at,
             None => {
-                by_host.push((
-                    rule.host.clone(),
-                    rule.index,
-                    Vec::with_capacity(rule.paths.len()),
-                ));
+                let routes = Vec::with_capacity(rule.paths.len());
+                by_host.push((rule.host.clone(), rule.index, routes));
                 by_host.len() - 1
             }
         };
         for p in rule.paths {
-            let backend = match mapper(ingress, &p.path.backend) {
-                Ok(b) => b,
-                Err(why) => {
-                    unsupported(
-                        &mut diagnostics,
-                        format!("spec.rules[{}].http.paths[{}].backend", rule.index, p.index),
-                        Skipped::Path,
-                        why,
-                    );
-                    continue;
-                }
+            let field = || format!("spec.rules[{}].http.paths[{}].backend", rule.index, p.index);
+            let Some(backend) = mapping.map(&p.path.backend, Skipped::Path, field) else {
+                continue;
             };
             by_host[at].2.push(Route {
                 rule: PathRule {
-                    source: key.clone(),
+                    source: mapping.key.clone(),
                     created,
                     host: host_written.clone(),
                     written_empty: p.path.path().is_empty(),
@@ -138,18 +171,25 @@ pub(crate) fn compile<B>(
             });
         }
     }
-    let contributions: Vec<Contribution<B>> = by_host
+    by_host
         .into_iter()
         .map(|(host, first_rule, routes)| Contribution {
             host,
             first_rule,
             routes: routes.into(),
         })
-        .collect();
+        .collect()
+}
 
+/// The TLS entries (one per listed host) and the distinct TLS hosts of an Ingress.
+fn tls_entries(
+    screened: Vec<ScreenedTls<'_>>,
+    key: &IngressKey,
+    created: Option<i64>,
+) -> (Vec<TlsEntry>, Vec<Arc<str>>) {
     let mut tls = Vec::new();
     let mut tls_hosts: Vec<Arc<str>> = Vec::new();
-    for t in screened.tls {
+    for t in screened {
         let secret_name: Option<Arc<str>> = t.secret_name.map(Into::into);
         for (j, host) in t.hosts {
             let host: Arc<str> = host.into();
@@ -166,25 +206,7 @@ pub(crate) fn compile<B>(
             });
         }
     }
-
-    let entry = IngressEntry {
-        key: key.clone(),
-        created,
-        default_backend: if screened.served {
-            default_backend
-        } else {
-            None
-        },
-        has_rules: !contributions.is_empty(),
-        hosts: contributions.iter().map(|c| c.host.clone()).collect(),
-        tls_hosts,
-        diagnostics,
-    };
-    Compiled {
-        entry: Arc::new(entry),
-        contributions,
-        tls,
-    }
+    (tls, tls_hosts)
 }
 
 /// Indices are stored as `u32` to keep rules small; no Ingress has 4 billion rules (the API

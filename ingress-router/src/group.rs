@@ -317,31 +317,14 @@ impl<B> HostGroup<B> {
     ) -> Self {
         contributors.sort_by(Contributor::older);
         let routes: usize = contributors.iter().map(|c| c.routes.len()).sum();
-        let mut group = HostGroup {
-            pattern,
-            ownership,
-            slots: Slots::with_capacity(routes),
-            root: None,
-            fallback: Vec::new(),
-            max_prefix_key: 0,
-            key_lengths: 0,
-            prefix_key_lengths: 0,
-            contributors: Vec::new(),
-            refused: Vec::new(),
-            default: None,
-            diagnostics: Vec::new(),
-        };
+        let slots = Slots::with_capacity(routes);
+        let mut group = HostGroup::with_paths(pattern, ownership, slots, None, Vec::new());
         let (served, refused) = group.split_by_owner(contributors);
         for c in &served {
             group.insert_routes(&c.routes);
         }
-        group
-            .fallback
-            .sort_by(|a, b| precedence::compare(&a.rule, &b.rule));
-        group.contributors = served;
-        group.refused = refused;
-        group.summarize();
-        group
+        group.sort_fallback();
+        group.finish(served, refused)
     }
 
     /// A copy of this group with `source`'s paths and contribution replaced by `new`; `None`
@@ -356,26 +339,7 @@ impl<B> HostGroup<B> {
         let Some(old) = old else {
             return new.map(|c| HostGroup::build(pattern, ownership, vec![c]));
         };
-        // Both lists are sorted oldest first: merge them, leaving `source` out.
-        let mut contributors: Vec<Contributor<B>> =
-            Vec::with_capacity(old.contributors.len() + old.refused.len() + 1);
-        let (mut served, mut refused) = (
-            old.contributors.iter().peekable(),
-            old.refused.iter().peekable(),
-        );
-        while let Some(next) = match (served.peek(), refused.peek()) {
-            (Some(a), Some(b)) if b.older(a).is_lt() => refused.next(),
-            (Some(_), _) => served.next(),
-            (None, _) => refused.next(),
-        } {
-            if next.entry.key != *source {
-                contributors.push(next.clone());
-            }
-        }
-        if let Some(c) = &new {
-            let at = contributors.partition_point(|x| x.older(c).is_lt());
-            contributors.insert(at, c.clone());
-        }
+        let contributors = old.contributors_with(source, new);
         if contributors.is_empty() {
             return None;
         }
@@ -386,12 +350,33 @@ impl<B> HostGroup<B> {
         }
 
         // Same owner: patch the slots of the keys `source` had and has.
-        let mut group = HostGroup {
+        let (slots, root, fallback) = (old.slots.clone(), old.root.clone(), old.fallback.clone());
+        let mut group = HostGroup::with_paths(pattern, ownership, slots, root, fallback);
+        if let Some(gone) = old.contributors.iter().find(|c| c.entry.key == *source) {
+            group.remove_routes(source, &gone.routes);
+        }
+        let (served, refused) = group.split_by_owner(contributors);
+        if let Some(c) = served.iter().find(|c| c.entry.key == *source) {
+            group.insert_routes(&c.routes);
+            group.sort_fallback();
+        }
+        Some(group.finish(served, refused))
+    }
+
+    /// A group holding these paths and no contributors yet; [`HostGroup::finish`] completes it.
+    fn with_paths(
+        pattern: HostPattern,
+        ownership: HostOwnership,
+        slots: Slots<B>,
+        root: Option<Slot<B>>,
+        fallback: Vec<RouteRef<B>>,
+    ) -> Self {
+        HostGroup {
             pattern,
             ownership,
-            slots: old.slots.clone(),
-            root: old.root.clone(),
-            fallback: old.fallback.clone(),
+            slots,
+            root,
+            fallback,
             max_prefix_key: 0,
             key_lengths: 0,
             prefix_key_lengths: 0,
@@ -399,21 +384,50 @@ impl<B> HostGroup<B> {
             refused: Vec::new(),
             default: None,
             diagnostics: Vec::new(),
-        };
-        if let Some(gone) = old.contributors.iter().find(|c| c.entry.key == *source) {
-            group.remove_routes(source, &gone.routes);
         }
-        let (served, refused) = group.split_by_owner(contributors);
-        if let Some(c) = served.iter().find(|c| c.entry.key == *source) {
-            group.insert_routes(&c.routes);
-            group
-                .fallback
-                .sort_by(|a, b| precedence::compare(&a.rule, &b.rule));
+    }
+
+    /// Takes the contributors and derives what lookups and diagnostics read from the paths.
+    fn finish(mut self, served: Vec<Contributor<B>>, refused: Vec<Contributor<B>>) -> Self {
+        self.contributors = served;
+        self.refused = refused;
+        self.summarize();
+        self
+    }
+
+    fn sort_fallback(&mut self) {
+        self.fallback
+            .sort_by(|a, b| precedence::compare(&a.rule, &b.rule));
+    }
+
+    /// This group's contributors, served and refused, oldest first, with `source` replaced by
+    /// `new` (or left out).
+    fn contributors_with(
+        &self,
+        source: &IngressKey,
+        new: Option<Contributor<B>>,
+    ) -> Vec<Contributor<B>> {
+        // Both lists are sorted oldest first: merge them, leaving `source` out.
+        let mut contributors: Vec<Contributor<B>> =
+            Vec::with_capacity(self.contributors.len() + self.refused.len() + 1);
+        let (mut served, mut refused) = (
+            self.contributors.iter().peekable(),
+            self.refused.iter().peekable(),
+        );
+        while let Some(next) = match (served.peek(), refused.peek()) {
+            (Some(a), Some(b)) if b.older(a).is_lt() => refused.next(),
+            (Some(_), _) => served.next(),
+            (None, _) => refused.next(),
+        } {
+            if next.entry.key != *source {
+                contributors.push(next.clone());
+            }
         }
-        group.contributors = served;
-        group.refused = refused;
-        group.summarize();
-        Some(group)
+        if let Some(c) = new {
+            let at = contributors.partition_point(|x| x.older(&c).is_lt());
+            contributors.insert(at, c);
+        }
+        contributors
     }
 
     /// The namespace that owns the host under [`HostOwnership::FirstNamespace`].

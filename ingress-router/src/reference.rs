@@ -37,7 +37,7 @@ use crate::host::HostPattern;
 use crate::matched::Decision;
 use crate::normalize::PathNormalization;
 use crate::path::MatchKind;
-use crate::screen::{Screened, screen};
+use crate::screen::{Screened, ScreenedPath, screen};
 use ingress_model::IngressKey;
 
 /// The reference matcher over a set of Ingresses.
@@ -183,28 +183,8 @@ impl<'a> Reference<'a> {
         let (host, name) = normalize_host(host);
         let path = normalize_path(self.config.path_normalization, path);
 
-        // Step 4: pick the group by its rule host string. Only a name can select a named
-        // group.
-        let rule_hosts: Vec<String> = self
-            .ingresses
-            .iter()
-            .flat_map(|i| i.rules.iter())
-            .map(|r| r.host.to_rule_host().unwrap_or_default())
-            .collect();
-        let has = |h: &str| rule_hosts.iter().any(|r| r == h);
-        let wildcard = match host.find('.') {
-            Some(dot) if name && dot > 0 => Some(format!("*.{}", &host[dot + 1..])),
-            _ => None,
-        };
-        let group: Option<String> = if name && has(&host) {
-            Some(host.clone())
-        } else if let Some(w) = wildcard.filter(|w| has(w)) {
-            Some(w)
-        } else if has("") {
-            Some(String::new())
-        } else {
-            None
-        };
+        // Step 4: pick the group by its rule host string.
+        let group = self.group_for(&host, name);
 
         let Some(group) = group else {
             // Section 5: no group. The oldest rule-less Ingress with a default backend, else the
@@ -249,17 +229,7 @@ impl<'a> Reference<'a> {
                     } else {
                         p.path.path()
                     };
-                    let matched = match kind {
-                        MatchKind::Exact => path == rule_path,
-                        MatchKind::Prefix => {
-                            let trimmed = rule_path.strip_suffix('/').unwrap_or(rule_path);
-                            rule_path == "/"
-                                || path == trimmed
-                                || path.starts_with(&format!("{trimmed}/"))
-                        }
-                        MatchKind::StringPrefix => path.starts_with(rule_path),
-                        _ => p.pattern.matches(&path),
-                    };
+                    let matched = path_matches(p, rule_path, &path);
                     if matched {
                         let rank = (
                             kind != MatchKind::Exact,
@@ -291,6 +261,32 @@ impl<'a> Reference<'a> {
             .iter()
             .find(|i| i.default_backend.is_some() && in_group(i) && takes_part(i));
         self.default(contributor)
+    }
+
+    /// The rule host whose group a request for `host` selects: the host itself, else its
+    /// wildcard, else the host-less group. Only a name (not an IP or an opaque host) can select
+    /// a named group.
+    fn group_for(&self, host: &str, name: bool) -> Option<String> {
+        let rule_hosts: Vec<String> = self
+            .ingresses
+            .iter()
+            .flat_map(|i| i.rules.iter())
+            .map(|r| r.host.to_rule_host().unwrap_or_default())
+            .collect();
+        let has = |h: &str| rule_hosts.iter().any(|r| r == h);
+        let wildcard = match host.find('.') {
+            Some(dot) if name && dot > 0 => Some(format!("*.{}", &host[dot + 1..])),
+            _ => None,
+        };
+        if name && has(host) {
+            Some(host.to_owned())
+        } else if let Some(w) = wildcard.filter(|w| has(w)) {
+            Some(w)
+        } else if has("") {
+            Some(String::new())
+        } else {
+            None
+        }
     }
 
     fn default(&self, ingress: Option<&Screened<'a>>) -> RefDecision<'a> {
@@ -422,6 +418,20 @@ fn remove_dot_segments(path: &str) -> String {
         }
     }
     output
+}
+
+/// Whether a path rule (its path as written, `""` read as `/`) matches the normalised request
+/// path, by the rule's match kind, spelled out string by string.
+fn path_matches(p: &ScreenedPath<'_>, rule_path: &str, path: &str) -> bool {
+    match p.pattern.kind() {
+        MatchKind::Exact => path == rule_path,
+        MatchKind::Prefix => {
+            let trimmed = rule_path.strip_suffix('/').unwrap_or(rule_path);
+            rule_path == "/" || path == trimmed || path.starts_with(&format!("{trimmed}/"))
+        }
+        MatchKind::StringPrefix => path.starts_with(rule_path),
+        _ => p.pattern.matches(path),
+    }
 }
 
 #[cfg(test)]

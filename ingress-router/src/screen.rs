@@ -106,7 +106,9 @@ pub(crate) fn screen<'a>(ingress: &'a Ingress, config: &Config) -> Screened<'a> 
     screen_keyed(ingress, IngressKey::of(ingress), config)
 }
 
-/// [`screen`], for a caller that already made the key.
+/// [`screen`], for a caller that already made the key. The steps: the class filter, then
+/// validation (an error at the top scope skips the whole Ingress), then the rules, their paths
+/// and the TLS entries that validation let through.
 pub(crate) fn screen_keyed<'a>(
     ingress: &'a Ingress,
     key: IngressKey,
@@ -127,104 +129,127 @@ pub(crate) fn screen_keyed<'a>(
         diagnostics: Vec::new(),
     };
     if let Err(why) = config.classes.serves(ingress) {
-        out.diagnostics.push(Diagnostic {
-            source: out.key.clone(),
-            field: String::new(),
-            skipped: Skipped::Ingress,
-            kind: DiagnosticKind::NotServed(why),
-        });
+        let diagnostic = out.diagnostic(
+            String::new(),
+            Skipped::Ingress,
+            DiagnosticKind::NotServed(why),
+        );
+        out.diagnostics.push(diagnostic);
         return out;
     }
-
-    let validation = match &config.validation {
-        Validation::OnCreate(options) => validate_ingress(ingress, options),
-        Validation::Trusted => ingress_model::validation::Validation::default(),
-    };
-    let errors: Vec<(Scope, FieldError)> = validation
-        .errors
-        .into_iter()
-        .map(|e| (Scope::of(&e.field), e))
-        .collect();
-    for (scope, e) in &errors {
-        out.diagnostics.push(Diagnostic {
-            source: out.key.clone(),
-            field: e.field.clone(),
-            skipped: scope.skipped(),
-            kind: DiagnosticKind::Invalid(e.clone()),
-        });
-    }
-    for w in validation.warnings {
-        out.diagnostics.push(Diagnostic {
-            source: out.key.clone(),
-            field: String::new(),
-            skipped: Skipped::Nothing,
-            kind: DiagnosticKind::ValidationWarning(w),
-        });
-    }
-    if errors.iter().any(|(s, _)| *s == Scope::Ingress) {
+    let errors = out.validate(ingress, config);
+    if errors.has(Scope::Ingress) {
         return out;
     }
     out.served = true;
-    let has = |scope: Scope| errors.iter().any(|(s, _)| *s == scope);
-
-    if !has(Scope::DefaultBackend) {
+    if !errors.has(Scope::DefaultBackend) {
         out.default_backend = ingress.spec.default_backend.as_ref();
     }
-
-    for (i, rule) in ingress.spec.rules.iter().enumerate() {
-        if has(Scope::Rule(i)) {
-            continue;
-        }
-        let host = rule.host();
-        if let Some(h) = host.filter(|h| h.len() > MAX_HOST_LEN) {
-            // Validation says the same (DNS-1123 subdomain length); checked here too because the
-            // hot path's case handling uses a buffer of this size.
-            out.invalid(
-                format!("spec.rules[{i}].host"),
-                ErrorType::Invalid,
-                quoted(h),
-                "must be no more than 253 characters",
-                Skipped::Rule,
-            );
-            continue;
-        }
-        let paths = rule.http.as_ref().map_or(&[][..], |h| &h.paths[..]);
-        let mut screened = ScreenedRule {
-            index: i,
-            host: HostPattern::from_rule(host),
-            paths: Vec::with_capacity(paths.len()),
-        };
-        for (j, path) in paths.iter().enumerate() {
-            if has(Scope::Path(i, j)) {
-                continue;
-            }
-            if let Some(p) = out.screen_path(config, i, j, path) {
-                screened.paths.push(p);
-            }
-        }
-        out.rules.push(screened);
-    }
-
-    for (i, tls) in ingress.spec.tls.iter().enumerate() {
-        if has(Scope::Tls(i)) {
-            continue;
-        }
-        out.tls.push(ScreenedTls {
-            index: i,
-            hosts: tls
-                .hosts
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| h.len() <= MAX_HOST_LEN)
-                .map(|(j, h)| (j, h.to_ascii_lowercase()))
-                .collect(),
-            secret_name: tls.secret_name.as_deref().filter(|s| !s.is_empty()),
-        });
-    }
+    out.screen_rules(ingress, config, &errors);
+    out.screen_tls(ingress, &errors);
     out
 }
 
+/// Validation's errors, each with the part of the object it skips.
+struct ScopedErrors(Vec<(Scope, FieldError)>);
+
+impl ScopedErrors {
+    fn has(&self, scope: Scope) -> bool {
+        self.0.iter().any(|(s, _)| *s == scope)
+    }
+}
+
 impl<'a> Screened<'a> {
+    fn diagnostic(&self, field: String, skipped: Skipped, kind: DiagnosticKind) -> Diagnostic {
+        Diagnostic {
+            source: self.key.clone(),
+            field,
+            skipped,
+            kind,
+        }
+    }
+
+    /// Runs validation as configured and reports its errors and warnings.
+    fn validate(&mut self, ingress: &Ingress, config: &Config) -> ScopedErrors {
+        let validation = match &config.validation {
+            Validation::OnCreate(options) => validate_ingress(ingress, options),
+            Validation::Trusted => ingress_model::validation::Validation::default(),
+        };
+        let errors: Vec<(Scope, FieldError)> = validation
+            .errors
+            .into_iter()
+            .map(|e| (Scope::of(&e.field), e))
+            .collect();
+        for (scope, e) in &errors {
+            let kind = DiagnosticKind::Invalid(e.clone());
+            let diagnostic = self.diagnostic(e.field.clone(), scope.skipped(), kind);
+            self.diagnostics.push(diagnostic);
+        }
+        for w in validation.warnings {
+            let kind = DiagnosticKind::ValidationWarning(w);
+            let diagnostic = self.diagnostic(String::new(), Skipped::Nothing, kind);
+            self.diagnostics.push(diagnostic);
+        }
+        ScopedErrors(errors)
+    }
+
+    /// The rules whose host is usable, each with its usable paths.
+    fn screen_rules(&mut self, ingress: &'a Ingress, config: &Config, errors: &ScopedErrors) {
+        for (i, rule) in ingress.spec.rules.iter().enumerate() {
+            if errors.has(Scope::Rule(i)) {
+                continue;
+            }
+            let host = rule.host();
+            if let Some(h) = host.filter(|h| h.len() > MAX_HOST_LEN) {
+                // Validation says the same (DNS-1123 subdomain length); checked here too because
+                // the hot path's case handling uses a buffer of this size.
+                self.invalid(
+                    format!("spec.rules[{i}].host"),
+                    ErrorType::Invalid,
+                    quoted(h),
+                    "must be no more than 253 characters",
+                    Skipped::Rule,
+                );
+                continue;
+            }
+            let paths = rule.http.as_ref().map_or(&[][..], |h| &h.paths[..]);
+            let mut screened = ScreenedRule {
+                index: i,
+                host: HostPattern::from_rule(host),
+                paths: Vec::with_capacity(paths.len()),
+            };
+            for (j, path) in paths.iter().enumerate() {
+                if errors.has(Scope::Path(i, j)) {
+                    continue;
+                }
+                if let Some(p) = self.screen_path(config, i, j, path) {
+                    screened.paths.push(p);
+                }
+            }
+            self.rules.push(screened);
+        }
+    }
+
+    /// The TLS entries validation let through, hosts lower-cased.
+    fn screen_tls(&mut self, ingress: &'a Ingress, errors: &ScopedErrors) {
+        for (i, tls) in ingress.spec.tls.iter().enumerate() {
+            if errors.has(Scope::Tls(i)) {
+                continue;
+            }
+            self.tls.push(ScreenedTls {
+                index: i,
+                hosts: tls
+                    .hosts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| h.len() <= MAX_HOST_LEN)
+                    .map(|(j, h)| (j, h.to_ascii_lowercase()))
+                    .collect(),
+                secret_name: tls.secret_name.as_deref().filter(|s| !s.is_empty()),
+            });
+        }
+    }
+
     fn invalid(
         &mut self,
         field: String,
@@ -233,17 +258,14 @@ impl<'a> Screened<'a> {
         detail: &str,
         skipped: Skipped,
     ) {
-        self.diagnostics.push(Diagnostic {
-            source: self.key.clone(),
+        let kind = DiagnosticKind::Invalid(FieldError {
             field: field.clone(),
-            skipped,
-            kind: DiagnosticKind::Invalid(FieldError {
-                field,
-                error_type,
-                bad_value,
-                detail: detail.to_owned(),
-            }),
+            error_type,
+            bad_value,
+            detail: detail.to_owned(),
         });
+        let diagnostic = self.diagnostic(field, skipped, kind);
+        self.diagnostics.push(diagnostic);
     }
 
     /// The checks matching relies on, in validation's words, for paths validation let through.
@@ -297,12 +319,9 @@ impl<'a> Screened<'a> {
                 pattern,
             }),
             Err(e) => {
-                self.diagnostics.push(Diagnostic {
-                    source: self.key.clone(),
-                    field: format!("{field}.path"),
-                    skipped: Skipped::Path,
-                    kind: DiagnosticKind::InvalidPattern(e),
-                });
+                let kind = DiagnosticKind::InvalidPattern(e);
+                let diagnostic = self.diagnostic(format!("{field}.path"), Skipped::Path, kind);
+                self.diagnostics.push(diagnostic);
                 None
             }
         }
