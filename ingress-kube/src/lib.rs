@@ -110,7 +110,7 @@
 //! |---|---|---|
 //! | EndpointSlice, Service | re-resolve that one Service (its slices), copy one shard of the resolution map | shared with the last snapshot |
 //! | Secret | copy one shard of the Secret map | shared |
-//! | Ingress | [`RouteTable::with_ingress`](ingress_router::RouteTable::with_ingress) / `without_ingress`: only the host groups and TLS names it touches. Its diagnostics come from that update; only when a host group it touches has (or had) diagnostics are all the table's diagnostics regrouped, to find every Ingress whose diagnostics moved | new, sharing every untouched host group |
+//! | Ingress | [`RouteTable::with_ingress`](ingress_router::RouteTable::with_ingress) / `without_ingress`: only the host groups and TLS names it touches. The router names the Ingresses whose diagnostics it may have moved (`Built::changed`: this one, and those sharing a host group it touched); only theirs are compared | new, sharing every untouched host group |
 //! | IngressClass that changes which classes are ours | the table is rebuilt from the stored Ingresses | new |
 //! | `reset` of one kind | that part rebuilt once | new only for Ingresses and IngressClasses |
 //! | an object equal to the stored one (a status-only update) | one comparison | untouched; `snapshot()` returns the same `Arc` |

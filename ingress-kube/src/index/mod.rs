@@ -287,7 +287,7 @@ impl Index {
     /// The diagnostics of one Ingress as the table stands: validation, class, unsupported
     /// backends, duplicate and unreachable paths, shared hosts. Empty for an Ingress the index
     /// does not have.
-    pub fn diagnostics_for(&self, key: &IngressKey) -> &[Diagnostic] {
+    pub fn diagnostics_for(&self, key: &IngressKey) -> Vec<Diagnostic> {
         self.routes.diagnostics_for(key)
     }
 

@@ -6,14 +6,13 @@
 //! [`resolve`](super::resolve)). This module is also the one place that knows the router's
 //! mapper signature and how diagnostics come out of it.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
 use ingress_model::{Ingress, IngressBackend};
 use ingress_router::{
-    BackendError, Built, ClassFilter, Config, Diagnostic, DiagnosticKind, IngressKey, RouteTable,
-    Validation,
+    BackendError, ClassFilter, Config, Diagnostic, IngressKey, RouteTable, Validation,
 };
 
 use super::object::NamespacedName;
@@ -126,34 +125,27 @@ pub(crate) struct RoutesChange {
     pub(crate) diagnostics_changed: BTreeSet<IngressKey>,
 }
 
-/// The Ingresses (as model objects), the table, and each Ingress's diagnostics.
+/// The Ingresses (as model objects) and the table built from them.
 pub(crate) struct Routes {
     /// Stored without `status` and `resourceVersion`, so an update that only touches those is
     /// recognised as no change.
     ingresses: HashMap<IngressKey, Ingress>,
-    config: Config,
     table: Arc<RouteTable<Backend>>,
     generation: u64,
-    diagnostics: HashMap<IngressKey, Vec<Diagnostic>>,
-    /// The rule hosts (`None`: no host) of the host groups that have diagnostics.
-    hosts_with_diagnostics: HashSet<Option<Arc<str>>>,
-    /// Some diagnostic is of a kind this module does not know the scope of.
-    unscoped_diagnostics: bool,
 }
 
 impl Routes {
     /// An empty table. `config`'s class filter and validation are the index's to set.
     pub(crate) fn new(config: Config, classes: ClassFilter) -> Self {
         let config = config.validation(Validation::Trusted).classes(classes);
-        let table = build(&config, std::iter::empty()).table;
+        let table = RouteTable::builder_with(map_backend)
+            .config(config)
+            .build()
+            .table;
         Routes {
             ingresses: HashMap::new(),
-            config,
             table: Arc::new(table),
             generation: 0,
-            diagnostics: HashMap::new(),
-            hosts_with_diagnostics: HashSet::new(),
-            unscoped_diagnostics: false,
         }
     }
 
@@ -165,14 +157,15 @@ impl Routes {
         self.generation
     }
 
-    pub(crate) fn diagnostics_for(&self, key: &IngressKey) -> &[Diagnostic] {
-        self.diagnostics.get(key).map_or(&[], Vec::as_slice)
+    /// The router's diagnostics of one Ingress: its own and those of the host groups it joins.
+    pub(crate) fn diagnostics_for(&self, key: &IngressKey) -> Vec<Diagnostic> {
+        self.table.diagnostics_for(key)
     }
 
     pub(crate) fn serves(&self, key: &IngressKey) -> bool {
         self.ingresses
             .get(key)
-            .is_some_and(|i| self.config.classes.serves(i).is_ok())
+            .is_some_and(|i| self.table.config().classes.serves(i).is_ok())
     }
 
     /// Adds or replaces an Ingress: only its host groups are rebuilt.
@@ -180,23 +173,22 @@ impl Routes {
         ingress.status = None;
         ingress.metadata.resource_version = None;
         let key = IngressKey::of(&ingress);
-        let old = self.ingresses.get(&key);
-        if old == Some(&ingress) {
+        if self.ingresses.get(&key) == Some(&ingress) {
             return RoutesChange::default();
         }
         let built = self.table.with_ingress(&ingress);
-        let local = self.is_local(old.into_iter().chain([&ingress]), &built.diagnostics);
-        self.ingresses.insert(key.clone(), ingress);
-        self.replace_table(built, local.then_some(&key))
+        self.ingresses.insert(key, ingress);
+        let candidates = built.changed.clone();
+        self.replace_table(built.table, candidates)
     }
 
     pub(crate) fn delete(&mut self, key: &IngressKey) -> RoutesChange {
-        let Some(old) = self.ingresses.remove(key) else {
+        if self.ingresses.remove(key).is_none() {
             return RoutesChange::default();
-        };
+        }
         let built = self.table.without_ingress(key);
-        let local = self.is_local([&old].into_iter(), &built.diagnostics);
-        self.replace_table(built, local.then_some(key))
+        let candidates = built.changed.clone();
+        self.replace_table(built.table, candidates)
     }
 
     /// Replaces every Ingress at once: one build instead of one update per object.
@@ -212,141 +204,54 @@ impl Routes {
         if ingresses == self.ingresses {
             return RoutesChange::default();
         }
+        let before: Vec<IngressKey> = self.ingresses.keys().cloned().collect();
         self.ingresses = ingresses;
-        let built = build(&self.config, self.ingresses.values());
-        self.replace_table(built, None)
+        self.rebuild(self.table.config().clone(), before)
     }
 
-    /// Serves another set of classes: the whole table is rebuilt.
+    /// Serves another set of classes: the whole table is rebuilt (same mapper, new filter).
     pub(crate) fn set_classes(&mut self, classes: ClassFilter) -> RoutesChange {
-        if classes == self.config.classes {
+        if classes == self.table.config().classes {
             return RoutesChange::default();
         }
-        self.config.classes = classes;
-        let built = build(&self.config, self.ingresses.values());
-        self.replace_table(built, None)
+        let config = self.table.config().clone().classes(classes);
+        let before: Vec<IngressKey> = self.ingresses.keys().cloned().collect();
+        self.rebuild(config, before)
     }
 
-    /// Installs a new table. `local`: the Ingress of an update that provably changed no
-    /// diagnostics but its own (see `is_local`), which are then exactly the reported ones.
-    fn replace_table(&mut self, built: Built<Backend>, local: Option<&IngressKey>) -> RoutesChange {
-        self.table = Arc::new(built.table);
+    /// A full build from the stored Ingresses; `before` are the keys the old table had, whose
+    /// diagnostics may have changed too (or gone, with their Ingress).
+    fn rebuild(&mut self, config: Config, before: Vec<IngressKey>) -> RoutesChange {
+        let built = self
+            .table
+            .to_builder()
+            .config(config)
+            .add_all(self.ingresses.values())
+            .build();
+        let mut candidates = built.changed.clone();
+        candidates.extend(before);
+        self.replace_table(built.table, candidates)
+    }
+
+    /// Installs a new table and reports which of `candidates` (the Ingresses whose diagnostics
+    /// the router says may have changed) really have different diagnostics now: a few for an
+    /// update, every Ingress for a full build.
+    fn replace_table(
+        &mut self,
+        table: RouteTable<Backend>,
+        candidates: Vec<IngressKey>,
+    ) -> RoutesChange {
+        let old = std::mem::replace(&mut self.table, Arc::new(table));
         self.generation += 1;
-        let diagnostics_changed = match local {
-            Some(key) => self.set_own_diagnostics(key, built.diagnostics),
-            None => self.refresh_diagnostics(),
-        };
+        let diagnostics_changed = candidates
+            .into_iter()
+            .filter(|k| old.diagnostics_for(k) != self.table.diagnostics_for(k))
+            .collect();
         RoutesChange {
             table_changed: true,
             diagnostics_changed,
         }
     }
-
-    /// Whether an update whose Ingress versions (old and new) are `versions` and which reported
-    /// `reported` can only have changed that Ingress's own diagnostics: the common case,
-    /// answered without reading the whole table. An update reports the Ingress's own
-    /// diagnostics and those of every host group it rebuilt, and the groups it rebuilt are
-    /// among the versions' rule hosts; if none of those groups had a diagnostic before and none
-    /// has one now, no other Ingress's diagnostics moved.
-    fn is_local<'a>(
-        &self,
-        mut versions: impl Iterator<Item = &'a Ingress>,
-        reported: &[Diagnostic],
-    ) -> bool {
-        !self.unscoped_diagnostics
-            && reported
-                .iter()
-                .all(|d| matches!(scope(&d.kind), Scope::Ingress))
-            && versions.all(|i| {
-                i.spec.rules.iter().all(|r| {
-                    !self
-                        .hosts_with_diagnostics
-                        .contains(&r.host().map(Arc::from))
-                })
-            })
-    }
-
-    /// Stores an Ingress's own diagnostics (for a `local` update); the set of changed Ingresses.
-    fn set_own_diagnostics(
-        &mut self,
-        key: &IngressKey,
-        now: Vec<Diagnostic>,
-    ) -> BTreeSet<IngressKey> {
-        if self.diagnostics.get(key).map_or(&[][..], Vec::as_slice) == now.as_slice() {
-            return BTreeSet::new();
-        }
-        if now.is_empty() {
-            self.diagnostics.remove(key);
-        } else {
-            self.diagnostics.insert(key.clone(), now);
-        }
-        BTreeSet::from([key.clone()])
-    }
-
-    /// Regroups the table's diagnostics by Ingress and returns the Ingresses whose list
-    /// changed. This reads every diagnostic of the table (O(Ingresses)): after a full build,
-    /// and after an update that is not `is_local`. It can go when the router reports which
-    /// Ingresses' diagnostics an update changed.
-    fn refresh_diagnostics(&mut self) -> BTreeSet<IngressKey> {
-        let mut now: HashMap<IngressKey, Vec<Diagnostic>> = HashMap::new();
-        self.hosts_with_diagnostics.clear();
-        self.unscoped_diagnostics = false;
-        for d in self.table.diagnostics() {
-            match scope(&d.kind) {
-                Scope::Ingress => {}
-                Scope::Group(host) => {
-                    self.hosts_with_diagnostics.insert(host.map(Arc::from));
-                }
-                Scope::Unknown => self.unscoped_diagnostics = true,
-            }
-            now.entry(d.source.clone()).or_default().push(d);
-        }
-        let mut changed: BTreeSet<IngressKey> = self
-            .diagnostics
-            .iter()
-            .filter(|(k, old)| now.get(*k) != Some(*old))
-            .map(|(k, _)| k.clone())
-            .collect();
-        changed.extend(
-            now.keys()
-                .filter(|k| !self.diagnostics.contains_key(*k))
-                .cloned(),
-        );
-        self.diagnostics = now;
-        changed
-    }
-}
-
-/// What a diagnostic is about: its Ingress alone, or a host group.
-enum Scope<'a> {
-    Ingress,
-    /// The group's rule host (`None`: the rules without host).
-    Group(Option<&'a str>),
-    /// A kind added to the router after this was written: assume it can change anywhere.
-    Unknown,
-}
-
-fn scope(kind: &DiagnosticKind) -> Scope<'_> {
-    match kind {
-        DiagnosticKind::DuplicatePath { host, .. }
-        | DiagnosticKind::UnreachablePath { host, .. } => Scope::Group(host.as_deref()),
-        DiagnosticKind::HostInSeveralNamespaces { host, .. }
-        | DiagnosticKind::HostOwnedByAnotherNamespace { host, .. } => Scope::Group(Some(host)),
-        DiagnosticKind::Invalid(_)
-        | DiagnosticKind::ValidationWarning(_)
-        | DiagnosticKind::NotServed(_)
-        | DiagnosticKind::Replaced
-        | DiagnosticKind::Backend(_)
-        | DiagnosticKind::InvalidPattern(_) => Scope::Ingress,
-        _ => Scope::Unknown,
-    }
-}
-
-fn build<'a>(config: &Config, ingresses: impl Iterator<Item = &'a Ingress>) -> Built<Backend> {
-    RouteTable::builder_with(map_backend)
-        .config(config.clone())
-        .add_all(ingresses)
-        .build()
 }
 
 impl fmt::Debug for Routes {
