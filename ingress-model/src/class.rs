@@ -20,10 +20,10 @@ pub struct IngressClass {
     #[serde(default = "class_kind")]
     pub kind: String,
     /// Name (what `spec.ingressClassName` refers to) and annotations.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub metadata: ObjectMeta,
     /// Controller and parameters.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub spec: IngressClassSpec,
 }
 
@@ -73,10 +73,10 @@ pub struct IngressClassParametersReference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_group: Option<String>,
     /// Kind of the parameters object.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub kind: String,
     /// Name of the parameters object.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub name: String,
     /// `Cluster` or `Namespace` (v1 defaults it to `Cluster`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

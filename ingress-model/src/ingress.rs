@@ -28,10 +28,10 @@ pub struct Ingress {
     #[serde(default = "ingress_kind")]
     pub kind: String,
     /// Name, namespace, creation time, annotations.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub metadata: ObjectMeta,
     /// The desired routing.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub spec: IngressSpec,
     /// What the controller reported (load-balancer addresses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,10 +81,18 @@ pub struct IngressSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_backend: Option<IngressBackend>,
     /// TLS termination: which hosts a Secret's certificate covers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::null::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub tls: Vec<IngressTls>,
     /// Host and path rules.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::null::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub rules: Vec<IngressRule>,
 }
 
@@ -93,7 +101,11 @@ pub struct IngressSpec {
 #[serde(rename_all = "camelCase")]
 pub struct IngressTls {
     /// Host names (exact or `*.` wildcard) the certificate covers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::null::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub hosts: Vec<String>,
     /// Secret in the Ingress namespace holding `tls.crt` and `tls.key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,7 +137,7 @@ impl IngressRule {
 #[serde(rename_all = "camelCase")]
 pub struct HttpIngressRuleValue {
     /// Path conditions; must not be empty when `http` is present.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub paths: Vec<HttpIngressPath>,
 }
 
@@ -140,7 +152,7 @@ pub struct HttpIngressPath {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path_type: Option<PathType>,
     /// Where matching requests go.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub backend: IngressBackend,
 }
 
@@ -270,7 +282,7 @@ impl fmt::Display for IngressBackend {
 #[serde(rename_all = "camelCase")]
 pub struct IngressServiceBackend {
     /// Service name (DNS-1035 label).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub name: String,
     /// Service port, by name or number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -297,10 +309,10 @@ pub struct TypedLocalObjectReference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_group: Option<String>,
     /// Kind of the referenced object.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub kind: String,
     /// Name of the referenced object.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub name: String,
 }
 
@@ -318,7 +330,11 @@ pub struct IngressStatus {
 #[serde(rename_all = "camelCase")]
 pub struct IngressLoadBalancerStatus {
     /// One entry per load-balancer address.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::null::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub ingress: Vec<IngressLoadBalancerIngress>,
 }
 
@@ -333,7 +349,11 @@ pub struct IngressLoadBalancerIngress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// Port status.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::null::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub ports: Vec<IngressPortStatus>,
 }
 
@@ -342,10 +362,10 @@ pub struct IngressLoadBalancerIngress {
 #[serde(rename_all = "camelCase")]
 pub struct IngressPortStatus {
     /// Port number.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub port: i32,
     /// `TCP`, `UDP` or `SCTP`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub protocol: String,
     /// Problem with this port, in CamelCase reason form.
     #[serde(default, skip_serializing_if = "Option::is_none")]

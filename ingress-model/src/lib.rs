@@ -56,6 +56,7 @@ pub mod k8s;
 mod key;
 pub mod load;
 pub mod meta;
+mod null;
 pub mod service;
 pub mod time;
 pub mod validation;

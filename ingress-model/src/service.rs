@@ -20,10 +20,10 @@ pub struct Service {
     #[serde(default = "service_kind")]
     pub kind: String,
     /// Name and namespace.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub metadata: ObjectMeta,
     /// Ports, type, selector.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub spec: ServiceSpec,
 }
 
@@ -69,10 +69,18 @@ pub struct ServiceSpec {
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// The ports the Service exposes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::null::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub ports: Vec<ServicePort>,
     /// Label selector of the Service's Pods.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::null::string_map",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub selector: BTreeMap<String, String>,
     /// The cluster IP, `None` for headless Services.
     #[serde(default, rename = "clusterIP", skip_serializing_if = "Option::is_none")]
@@ -96,7 +104,7 @@ pub struct ServicePort {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_protocol: Option<String>,
     /// The port the Service listens on.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub port: i32,
     /// The Pod port, by number or name; defaults to `port`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,16 +144,24 @@ pub struct EndpointSlice {
     #[serde(default = "slice_kind")]
     pub kind: String,
     /// Name, namespace and the `kubernetes.io/service-name` label.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub metadata: ObjectMeta,
     /// `IPv4`, `IPv6` or `FQDN`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null::or_default")]
     pub address_type: String,
     /// The endpoints.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::null::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub endpoints: Vec<Endpoint>,
     /// The ports every endpoint exposes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::null::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub ports: Vec<EndpointPort>,
 }
 
@@ -188,7 +204,11 @@ impl EndpointSlice {
 #[serde(rename_all = "camelCase")]
 pub struct Endpoint {
     /// Addresses of this endpoint (all of `addressType`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "crate::null::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub addresses: Vec<String>,
     /// Readiness.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -12,6 +12,13 @@
 //!   own budget. An error is reported for that document and loading goes on.
 //! * **Other kinds are passed over.** Deployments, ConfigMaps, ... are counted in
 //!   [`Manifests::skipped`], not reported as errors. A document without `kind` is an error.
+//!   A kind of ours in another API group (Knative's `networking.internal.knative.dev`
+//!   `Ingress`, its `serving.knative.dev` `Service`) is another kind too, counted as
+//!   `Kind.group` (`Ingress.networking.internal.knative.dev`).
+//! * **`null` is absent**, as the API server's decoder reads it: `annotations:` with nothing
+//!   after it, `labels: null`, `rules: null`, `http: null` are the field unset; a `null` in a
+//!   string map is `""`; a `null` where a value is required (`backend: null`) loads and is then
+//!   a validation error with its field path.
 //! * **Removed API versions** (`extensions/v1beta1` and `networking.k8s.io/v1beta1` Ingress) are
 //!   errors with a hint, since their shape differs (`serviceName`/`servicePort`).
 //! * **Limits** (see [`LoadOptions`]): input size (default 64 MiB per file, checked before the
@@ -315,19 +322,25 @@ fn resolve_kind(meta: &TypeMeta) -> Result<Kind, LoadErrorKind> {
     const REMOVED: &str = ": Ingress moved to networking.k8s.io/v1 in Kubernetes 1.19 and the beta \
                            versions were removed in 1.22 (`serviceName`/`servicePort` became \
                            `service.name`/`service.port`)";
-    match (kind, version) {
-        ("Ingress", "networking.k8s.io/v1") => Ok(Kind::Ingress),
-        ("Ingress", "networking.k8s.io/v1beta1" | "extensions/v1beta1") => unsupported(REMOVED),
-        ("Ingress", _) => unsupported(""),
-        ("IngressClass", "networking.k8s.io/v1") => Ok(Kind::IngressClass),
-        ("IngressClass", _) => unsupported(""),
-        ("Service", "v1") => Ok(Kind::Service),
-        ("Service", _) => unsupported(""),
-        ("EndpointSlice", "discovery.k8s.io/v1") => Ok(Kind::EndpointSlice),
-        ("EndpointSlice", _) => unsupported(""),
-        ("List", _) => Ok(Kind::List),
-        (k, _) if k.ends_with("List") => Ok(Kind::List),
-        (other, _) => Ok(Kind::Other(other.to_owned())),
+    // A kind is ours only in its own API group: Knative's `networking.internal.knative.dev`
+    // Ingress or `serving.knative.dev` Service are other kinds, passed over like Deployments.
+    let group = version.rsplit_once('/').map_or("", |(group, _)| group);
+    match (kind, group, version) {
+        ("Ingress", _, "networking.k8s.io/v1") => Ok(Kind::Ingress),
+        ("Ingress", _, "networking.k8s.io/v1beta1" | "extensions/v1beta1") => unsupported(REMOVED),
+        ("Ingress", "networking.k8s.io" | "extensions", _) => unsupported(""),
+        ("IngressClass", _, "networking.k8s.io/v1") => Ok(Kind::IngressClass),
+        ("IngressClass", "networking.k8s.io", _) => unsupported(""),
+        ("Service", _, "v1") => Ok(Kind::Service),
+        ("Service", "", _) => unsupported(""),
+        ("EndpointSlice", _, "discovery.k8s.io/v1") => Ok(Kind::EndpointSlice),
+        ("EndpointSlice", "discovery.k8s.io", _) => unsupported(""),
+        ("Ingress" | "IngressClass" | "Service" | "EndpointSlice", _, _) => {
+            Ok(Kind::Other(format!("{kind}.{group}")))
+        }
+        ("List", _, _) => Ok(Kind::List),
+        (k, _, _) if k.ends_with("List") => Ok(Kind::List),
+        (other, _, _) => Ok(Kind::Other(other.to_owned())),
     }
 }
 
