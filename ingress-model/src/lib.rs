@@ -49,6 +49,7 @@
 //! * `k8s-openapi`: `TryFrom` conversions to and from the `k8s_openapi` types, field by field
 //!   (module `k8s`).
 
+pub mod beta;
 pub mod class;
 pub mod ingress;
 #[cfg(feature = "k8s-openapi")]
@@ -72,7 +73,7 @@ pub use ingress::{
     ServiceBackendPort, TypedLocalObjectReference,
 };
 pub use key::IngressKey;
-pub use load::{LoadError, LoadErrorKind, LoadOptions, Loaded, Manifests, Origin};
+pub use load::{Converted, LoadError, LoadErrorKind, LoadOptions, Loaded, Manifests, Origin};
 pub use meta::ObjectMeta;
 pub use service::{
     Endpoint, EndpointConditions, EndpointPort, EndpointSlice, IntOrString, SERVICE_NAME_LABEL,

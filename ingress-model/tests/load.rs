@@ -220,18 +220,32 @@ spec: {defaultBackend: {service: {name: b, port: {number: 70000}}}}
 }
 
 #[test]
-fn unknown_fields_are_ignored_and_removed_versions_are_explained() {
+fn unknown_fields_are_ignored_and_removed_versions_are_converted() {
     let m = load(
-        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: a, futureField: 1}\nspec: {somethingNew: true, defaultBackend: {service: {name: a, port: {number: 1}}}}\n---\napiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: old}\nspec: {backend: {serviceName: a, servicePort: 80}}\n",
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: a, futureField: 1}\nspec: {somethingNew: true, defaultBackend: {service: {name: a, port: {number: 1}}}}\n---\napiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: old}\nspec: {backend: {serviceName: b, servicePort: 80}}\n---\napiVersion: networking.k8s.io/v2\nkind: Ingress\nmetadata: {name: future}\n",
     );
-    assert_eq!(m.ingresses.len(), 1);
-    assert_eq!(m.errors.len(), 1);
+    assert!(m.errors.len() == 1, "{:?}", m.errors);
     let msg = m.errors[0].to_string();
     assert!(
-        msg.contains("unsupported apiVersion \"extensions/v1beta1\""),
+        msg.contains("unsupported apiVersion \"networking.k8s.io/v2\""),
         "{msg}"
     );
-    assert!(msg.contains("networking.k8s.io/v1"), "{msg}");
+    assert_eq!(m.ingresses.len(), 2);
+    let old = &m.ingresses[1];
+    assert_eq!(old.origin.document, 2);
+    assert_eq!(old.object.api_version, "networking.k8s.io/v1");
+    let backend = old.object.spec.default_backend.as_ref().unwrap();
+    let service = backend.service.as_ref().unwrap();
+    assert_eq!(service.name, "b");
+    assert_eq!(service.port.as_ref().and_then(|p| p.number), Some(80));
+    assert_eq!(m.converted.len(), 1);
+    assert_eq!(m.converted[0].from, "extensions/v1beta1");
+    assert_eq!(m.converted[0].origin, old.origin);
+    assert!(
+        m.converted[0]
+            .message()
+            .contains("no longer served since Kubernetes 1.22")
+    );
 }
 
 #[test]

@@ -19,8 +19,10 @@
 //!   after it, `labels: null`, `rules: null`, `http: null` are the field unset; a `null` in a
 //!   string map is `""`; a `null` where a value is required (`backend: null`) loads and is then
 //!   a validation error with its field path.
-//! * **Removed API versions** (`extensions/v1beta1` and `networking.k8s.io/v1beta1` Ingress) are
-//!   errors with a hint, since their shape differs (`serviceName`/`servicePort`).
+//! * **Removed API versions** (`extensions/v1beta1` and `networking.k8s.io/v1beta1` Ingress,
+//!   `networking.k8s.io/v1beta1` IngressClass) are read by converting them to v1 as the API
+//!   server did (see [`beta`](crate::beta)), and listed in [`Manifests::converted`] so that
+//!   tools can warn: no cluster since 1.22 accepts them.
 //! * **Limits** (see [`LoadOptions`]): input size (default 64 MiB per file, checked before the
 //!   file is read), nesting depth 64 (YAML) / 128 (JSON), at most 100 000 events replayed from aliases
 //!   (alias bombs), 10 000 000 parser events and nodes per document. Duplicate keys are an
@@ -35,6 +37,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+
+use crate::beta::IngressV1Beta1;
 
 pub use error::{LoadError, LoadErrorKind, Origin};
 
@@ -67,6 +71,28 @@ pub struct Loaded<T> {
     pub origin: Origin,
 }
 
+/// An object written in a removed beta version and loaded converted to v1 (see
+/// [`beta`](crate::beta)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Converted {
+    /// Where it was written.
+    pub origin: Origin,
+    /// `Ingress` or `IngressClass`.
+    pub kind: &'static str,
+    /// The `apiVersion` it was written in, e.g. `extensions/v1beta1`.
+    pub from: String,
+}
+
+impl Converted {
+    /// What a linter says about it: the version is no longer served, and how to convert.
+    pub fn message(&self) -> String {
+        format!(
+            "{} {} is no longer served since Kubernetes 1.22; convert it with `ingress-route convert`",
+            self.from, self.kind
+        )
+    }
+}
+
 /// Everything loaded from one or more inputs: the objects of the kinds we model, what was
 /// passed over, and what could not be loaded.
 #[derive(Debug, Default)]
@@ -81,6 +107,9 @@ pub struct Manifests {
     pub endpoint_slices: Vec<Loaded<EndpointSlice>>,
     /// Objects of other kinds, passed over: `(origin, kind)`.
     pub skipped: Vec<(Origin, String)>,
+    /// Objects of a removed beta version, loaded converted to v1 (they are also in
+    /// [`Manifests::ingresses`] or [`Manifests::ingress_classes`], at the same origin).
+    pub converted: Vec<Converted>,
     /// Documents that could not be loaded.
     pub errors: Vec<LoadError>,
 }
@@ -298,7 +327,11 @@ struct ListItems {
 /// The kinds we load, resolved from `apiVersion` and `kind`.
 enum Kind {
     Ingress,
+    /// A removed beta version of Ingress (its `apiVersion`), converted to v1.
+    IngressBeta(String),
     IngressClass,
+    /// `networking.k8s.io/v1beta1` IngressClass: the v1 shape.
+    IngressClassBeta,
     Service,
     EndpointSlice,
     List,
@@ -319,17 +352,17 @@ fn resolve_kind(meta: &TypeMeta) -> Result<Kind, LoadErrorKind> {
             hint,
         })
     };
-    const REMOVED: &str = ": Ingress moved to networking.k8s.io/v1 in Kubernetes 1.19 and the beta \
-                           versions were removed in 1.22 (`serviceName`/`servicePort` became \
-                           `service.name`/`service.port`)";
     // A kind is ours only in its own API group: Knative's `networking.internal.knative.dev`
     // Ingress or `serving.knative.dev` Service are other kinds, passed over like Deployments.
     let group = version.rsplit_once('/').map_or("", |(group, _)| group);
     match (kind, group, version) {
         ("Ingress", _, "networking.k8s.io/v1") => Ok(Kind::Ingress),
-        ("Ingress", _, "networking.k8s.io/v1beta1" | "extensions/v1beta1") => unsupported(REMOVED),
+        ("Ingress", _, "networking.k8s.io/v1beta1" | "extensions/v1beta1") => {
+            Ok(Kind::IngressBeta(version.to_owned()))
+        }
         ("Ingress", "networking.k8s.io" | "extensions", _) => unsupported(""),
         ("IngressClass", _, "networking.k8s.io/v1") => Ok(Kind::IngressClass),
+        ("IngressClass", _, "networking.k8s.io/v1beta1") => Ok(Kind::IngressClassBeta),
         ("IngressClass", "networking.k8s.io", _) => unsupported(""),
         ("Service", _, "v1") => Ok(Kind::Service),
         ("Service", "", _) => unsupported(""),
@@ -519,6 +552,14 @@ impl Context<'_> {
         });
     }
 
+    fn converted(&mut self, origin: &Origin, kind: &'static str, from: String) {
+        self.out.converted.push(Converted {
+            origin: origin.clone(),
+            kind,
+            from,
+        });
+    }
+
     /// Reads the kind of one document (or list item), then the object itself.
     fn add_document(&mut self, doc: &Doc<'_>, origin: Origin) {
         if !doc.value.is_object() {
@@ -556,6 +597,31 @@ impl Context<'_> {
                 if let Some(mut obj) = self.typed::<Ingress>(doc, &origin) {
                     obj.metadata.namespace.get_or_insert_with(|| ns.clone());
                     self.out.ingresses.push(Loaded {
+                        object: obj,
+                        origin,
+                    });
+                }
+            }
+            Kind::IngressBeta(from) => {
+                if let Some(beta) = self.typed::<IngressV1Beta1>(doc, &origin) {
+                    let mut obj = beta.into_v1();
+                    obj.metadata.namespace.get_or_insert_with(|| ns.clone());
+                    self.converted(&origin, "Ingress", from);
+                    self.out.ingresses.push(Loaded {
+                        object: obj,
+                        origin,
+                    });
+                }
+            }
+            Kind::IngressClassBeta => {
+                if let Some(mut obj) = self.typed::<IngressClass>(doc, &origin) {
+                    obj.api_version = crate::ingress::NETWORKING_V1.to_owned();
+                    self.converted(
+                        &origin,
+                        "IngressClass",
+                        "networking.k8s.io/v1beta1".to_owned(),
+                    );
+                    self.out.ingress_classes.push(Loaded {
                         object: obj,
                         origin,
                     });
