@@ -31,14 +31,12 @@
 //!   [`LoadOptions::default_namespace`] (`default`, as `kubectl apply` would use).
 
 mod error;
-mod split;
+pub(crate) mod split;
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-
-use crate::beta::IngressV1Beta1;
 
 pub use error::{LoadError, LoadErrorKind, Origin};
 
@@ -303,7 +301,7 @@ fn manifest_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn looks_like_json(text: &str) -> bool {
+pub(crate) fn looks_like_json(text: &str) -> bool {
     text.trim_start().starts_with(['{', '['])
 }
 
@@ -327,8 +325,8 @@ struct ListItems {
 /// The kinds we load, resolved from `apiVersion` and `kind`.
 enum Kind {
     Ingress,
-    /// A removed beta version of Ingress (its `apiVersion`), converted to v1.
-    IngressBeta(String),
+    /// A removed beta version of Ingress, converted to v1.
+    IngressBeta,
     IngressClass,
     /// `networking.k8s.io/v1beta1` IngressClass: the v1 shape.
     IngressClassBeta,
@@ -357,9 +355,7 @@ fn resolve_kind(meta: &TypeMeta) -> Result<Kind, LoadErrorKind> {
     let group = version.rsplit_once('/').map_or("", |(group, _)| group);
     match (kind, group, version) {
         ("Ingress", _, "networking.k8s.io/v1") => Ok(Kind::Ingress),
-        ("Ingress", _, "networking.k8s.io/v1beta1" | "extensions/v1beta1") => {
-            Ok(Kind::IngressBeta(version.to_owned()))
-        }
+        ("Ingress", _, "networking.k8s.io/v1beta1" | "extensions/v1beta1") => Ok(Kind::IngressBeta),
         ("Ingress", "networking.k8s.io" | "extensions", _) => unsupported(""),
         ("IngressClass", _, "networking.k8s.io/v1") => Ok(Kind::IngressClass),
         ("IngressClass", _, "networking.k8s.io/v1beta1") => Ok(Kind::IngressClassBeta),
@@ -379,7 +375,7 @@ fn resolve_kind(meta: &TypeMeta) -> Result<Kind, LoadErrorKind> {
 
 /// Parser options for one YAML document: strict duplicate keys, no snippets (we format errors
 /// ourselves), and a budget that is generous for large `List` documents but still bounded.
-fn yaml_options() -> serde_saphyr::Options {
+pub(crate) fn yaml_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_events = 10_000_000;
     budget.max_nodes = 10_000_000;
@@ -552,12 +548,44 @@ impl Context<'_> {
         });
     }
 
-    fn converted(&mut self, origin: &Origin, kind: &'static str, from: String) {
-        self.out.converted.push(Converted {
-            origin: origin.clone(),
-            kind,
-            from,
-        });
+    /// A beta Ingress or IngressClass: converted on its tree (see [`beta`](crate::beta)), then
+    /// typed as v1. The YAML positions are those of the written form, so a type error in the
+    /// converted tree has its field path and no line.
+    fn add_removed_version(&mut self, doc: &Doc<'_>, origin: Origin) {
+        let mut value = doc.value.clone();
+        let Some(removed) = crate::beta::to_v1(&mut value) else {
+            return;
+        };
+        let converted = Doc {
+            value: &value,
+            yaml: None,
+        };
+        let ns = &self.options.default_namespace;
+        let loaded = if removed.kind == "Ingress" {
+            self.typed::<Ingress>(&converted, &origin)
+                .map(|mut object| {
+                    object.metadata.namespace.get_or_insert_with(|| ns.clone());
+                    self.out.ingresses.push(Loaded {
+                        object,
+                        origin: origin.clone(),
+                    });
+                })
+        } else {
+            self.typed::<IngressClass>(&converted, &origin)
+                .map(|object| {
+                    self.out.ingress_classes.push(Loaded {
+                        object,
+                        origin: origin.clone(),
+                    });
+                })
+        };
+        if loaded.is_some() {
+            self.out.converted.push(Converted {
+                origin,
+                kind: removed.kind,
+                from: removed.from,
+            });
+        }
     }
 
     /// Reads the kind of one document (or list item), then the object itself.
@@ -602,31 +630,7 @@ impl Context<'_> {
                     });
                 }
             }
-            Kind::IngressBeta(from) => {
-                if let Some(beta) = self.typed::<IngressV1Beta1>(doc, &origin) {
-                    let mut obj = beta.into_v1();
-                    obj.metadata.namespace.get_or_insert_with(|| ns.clone());
-                    self.converted(&origin, "Ingress", from);
-                    self.out.ingresses.push(Loaded {
-                        object: obj,
-                        origin,
-                    });
-                }
-            }
-            Kind::IngressClassBeta => {
-                if let Some(mut obj) = self.typed::<IngressClass>(doc, &origin) {
-                    obj.api_version = crate::ingress::NETWORKING_V1.to_owned();
-                    self.converted(
-                        &origin,
-                        "IngressClass",
-                        "networking.k8s.io/v1beta1".to_owned(),
-                    );
-                    self.out.ingress_classes.push(Loaded {
-                        object: obj,
-                        origin,
-                    });
-                }
-            }
+            Kind::IngressBeta | Kind::IngressClassBeta => self.add_removed_version(doc, origin),
             Kind::IngressClass => {
                 if let Some(obj) = self.typed::<IngressClass>(doc, &origin) {
                     self.out.ingress_classes.push(Loaded {

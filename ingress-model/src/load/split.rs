@@ -11,6 +11,9 @@
 pub(crate) struct Chunk<'a> {
     pub(crate) text: std::borrow::Cow<'a, str>,
     pub(crate) first_line: usize,
+    /// The bytes of the stream the document covers: from the line after its `---` (or, for
+    /// `--- {a: 1}`, from just after the marker) to the next marker line.
+    pub(crate) span: std::ops::Range<usize>,
 }
 
 fn is_marker(line: &str, marker: &str) -> bool {
@@ -36,6 +39,11 @@ pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut carried: Option<String> = None;
     let mut push = |from: usize, to: usize, first_line: usize, carried: Option<String>| {
         let body = &text[from..to];
+        // A carried head is the marker line with `---` blanked: the span starts after the `---`.
+        let span_start = match &carried {
+            Some(head) => from + 3 - head.len(),
+            None => from,
+        };
         let text = match carried {
             Some(mut head) => {
                 head.push_str(body);
@@ -44,7 +52,11 @@ pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
             None => std::borrow::Cow::Borrowed(body),
         };
         if !is_blank(&text) {
-            chunks.push(Chunk { text, first_line });
+            chunks.push(Chunk {
+                text,
+                first_line,
+                span: span_start..to,
+            });
         }
     };
     for (index, line) in text.split_inclusive('\n').enumerate() {
@@ -76,6 +88,16 @@ pub(crate) fn split_documents(text: &str) -> Vec<Chunk<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_cover_each_document_in_the_stream() {
+        let text = "a: 1\n---\nb: 2\n--- {c: 3}\n...\nd: 4";
+        let spans: Vec<&str> = split_documents(text)
+            .iter()
+            .map(|c| &text[c.span.clone()])
+            .collect();
+        assert_eq!(spans, ["a: 1\n", "b: 2\n", " {c: 3}\n", "d: 4"]);
+    }
 
     fn parts(text: &str) -> Vec<(String, usize)> {
         split_documents(text)
