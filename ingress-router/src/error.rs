@@ -238,6 +238,26 @@ pub enum DiagnosticKind {
     },
 }
 
+impl DiagnosticKind {
+    /// A stable, kebab-case identifier of the kind (`duplicate-path`, `invalid`, ...): a rule id
+    /// for linters and code-scanning reports, an Event reason for controllers. Never changes
+    /// for a kind once published.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DiagnosticKind::Invalid(_) => "invalid",
+            DiagnosticKind::ValidationWarning(_) => "validation-warning",
+            DiagnosticKind::NotServed(_) => "not-served",
+            DiagnosticKind::Replaced => "replaced",
+            DiagnosticKind::Backend(_) => "backend-refused",
+            DiagnosticKind::InvalidPattern(_) => "invalid-pattern",
+            DiagnosticKind::DuplicatePath { .. } => "duplicate-path",
+            DiagnosticKind::UnreachablePath { .. } => "unreachable-path",
+            DiagnosticKind::HostInSeveralNamespaces { .. } => "host-in-several-namespaces",
+            DiagnosticKind::HostOwnedByAnotherNamespace { .. } => "host-owned-by-another-namespace",
+        }
+    }
+}
+
 impl fmt::Display for DiagnosticKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -4,8 +4,8 @@
 //! Only the documents that change are written anew; every other document, and the text
 //! between documents, is kept byte for byte. A converted document keeps its keys in the order
 //! they were written and every field the conversion does not rename, but it is written back by
-//! a YAML serializer: its comments, anchors and quoting style are not kept
-//! ([`RewrittenDocument::had_comments`] says where that loses something). A `kind: List` with a
+//! a YAML serializer: the comment lines above it are kept, its other comments, anchors and
+//! quoting style are not ([`RewrittenDocument::had_comments`] says where that loses something). A `kind: List` with a
 //! beta item is rewritten whole. JSON files stay JSON (pretty-printed where converted).
 //!
 //! ```
@@ -57,7 +57,8 @@ pub struct RewrittenDocument {
     pub item: Option<usize>,
     /// What it was.
     pub removed: Removed,
-    /// Whether the original document had comments, which the rewritten one does not keep.
+    /// Whether the original document had comments (other than the lines heading it), which the
+    /// rewritten one does not keep.
     pub had_comments: bool,
 }
 
@@ -97,8 +98,11 @@ fn rewrite_yaml(text: &str, out: &mut Rewritten) {
         let Ok(yaml) = serde_saphyr::to_string(&value) else {
             continue;
         };
-        let had_comments = has_comments(&chunk.text);
+        // Comment lines heading the document (a file's header, a note above an object) stay.
+        let head = leading_comments(&text[chunk.span.clone()]);
+        let had_comments = has_comments(&text[chunk.span.start + head.len()..chunk.span.end]);
         out.text.push_str(&text[kept..chunk.span.start]);
+        out.text.push_str(head);
         // A document that started on its `---` line (`--- {a: 1}`) now starts on the next.
         if text[..chunk.span.start].ends_with("---") {
             out.text.push('\n');
@@ -165,6 +169,19 @@ fn convert_document(value: &mut Value, document: usize, line: usize) -> Vec<Rewr
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// The blank and comment lines a document starts with.
+fn leading_comments(text: &str) -> &str {
+    let mut end = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if !(trimmed.is_empty() || trimmed.starts_with('#')) || !line.ends_with('\n') {
+            break;
+        }
+        end += line.len();
+    }
+    &text[..end]
 }
 
 /// Whether a YAML document has a comment: a `#` at the start of a line or after white space

@@ -279,8 +279,9 @@ fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, LoadErrorKind> {
     Ok(bytes)
 }
 
-/// The manifest files under `dir`, recursively, sorted by path.
-fn manifest_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+/// The manifest files under `dir` (`*.yaml`, `*.yml`, `*.json`), recursively, sorted by path:
+/// the files [`Manifests::add_path`] reads for a directory, in the order it reads them.
+pub fn manifest_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {

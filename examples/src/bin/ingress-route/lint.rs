@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ingress_model::validation::{ValidationOptions, validate_ingress, validate_ingress_class};
-use ingress_model::{Ingress, IngressBackend, IngressKey, Loaded, Manifests, Service};
+use ingress_model::{Ingress, IngressBackend, IngressKey, Loaded, Manifests, Origin, Service};
 use ingress_router::{DiagnosticKind, RouteTable};
 use serde::Serialize;
 
@@ -19,12 +19,98 @@ pub(crate) enum Severity {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Finding {
     pub(crate) severity: Severity,
+    /// A stable rule id (`invalid`, `duplicate-path`, `removed-api-version`, ...): the SARIF
+    /// `ruleId`, and what scripts filter on.
+    pub(crate) rule: &'static str,
     /// `Ingress namespace/name` or `IngressClass name`.
     pub(crate) object: String,
     pub(crate) file: String,
+    /// 1-based line of the object's document in `file` (the loader knows where documents
+    /// start, not where each field is).
+    pub(crate) line: Option<usize>,
     /// API-server field path, `null` for findings about the whole object.
     pub(crate) field: Option<String>,
     pub(crate) message: String,
+}
+
+/// Every rule id `lint` reports, with what it means: the SARIF `tool.driver.rules`.
+pub(crate) const RULES: &[(&str, &str)] = &[
+    ("invalid", "The API server would reject this field"),
+    (
+        "validation-warning",
+        "The API server would accept the object with this warning",
+    ),
+    (
+        "removed-api-version",
+        "A beta API version no cluster serves since Kubernetes 1.22",
+    ),
+    (
+        "missing-service",
+        "A backend names a Service the manifests do not have",
+    ),
+    (
+        "missing-service-port",
+        "A backend names a port its Service does not have",
+    ),
+    (
+        "tls-host-without-rule",
+        "A TLS host that no rule of the same Ingress serves",
+    ),
+    (
+        "replaced",
+        "The same namespace/name was given again; the later object replaced the earlier",
+    ),
+    ("backend-refused", "A backend the table cannot serve"),
+    (
+        "invalid-pattern",
+        "A path the API server accepts but the table cannot match",
+    ),
+    (
+        "duplicate-path",
+        "A path that a rule taking precedence already has: it never matches",
+    ),
+    (
+        "unreachable-path",
+        "A path that a higher-ranked path always wins over",
+    ),
+    (
+        "host-in-several-namespaces",
+        "Ingresses in several namespaces share a host",
+    ),
+    (
+        "host-owned-by-another-namespace",
+        "Another namespace owns this host",
+    ),
+];
+
+/// The beta objects the loader converted: `lint` errors, since no cluster accepts them.
+pub(crate) fn removed_version_findings(m: &Manifests) -> Vec<Finding> {
+    m.converted
+        .iter()
+        .map(|c| {
+            let name = match c.kind {
+                "Ingress" => m
+                    .ingresses
+                    .iter()
+                    .find(|l| l.origin == c.origin)
+                    .map(|l| ingress_object(&l.object)),
+                _ => m
+                    .ingress_classes
+                    .iter()
+                    .find(|l| l.origin == c.origin)
+                    .map(|l| format!("IngressClass {}", l.object.metadata.name())),
+            };
+            Finding {
+                severity: Severity::Error,
+                rule: "removed-api-version",
+                object: name.unwrap_or_else(|| c.kind.to_owned()),
+                file: c.origin.file.clone(),
+                line: Some(c.origin.line),
+                field: Some("apiVersion".to_owned()),
+                message: c.message(),
+            }
+        })
+        .collect()
 }
 
 fn ingress_object(ing: &Ingress) -> String {
@@ -36,12 +122,12 @@ pub(crate) fn validation_findings(m: &Manifests, options: &ValidationOptions) ->
     let mut out = Vec::new();
     for Loaded { object, origin } in &m.ingresses {
         let v = validate_ingress(object, options);
-        push_validation(&mut out, ingress_object(object), &origin.file, v);
+        push_validation(&mut out, ingress_object(object), origin, v);
     }
     for Loaded { object, origin } in &m.ingress_classes {
         let v = validate_ingress_class(object);
         let name = format!("IngressClass {}", object.metadata.name());
-        push_validation(&mut out, name, &origin.file, v);
+        push_validation(&mut out, name, origin, v);
     }
     out
 }
@@ -49,14 +135,16 @@ pub(crate) fn validation_findings(m: &Manifests, options: &ValidationOptions) ->
 fn push_validation(
     out: &mut Vec<Finding>,
     object: String,
-    file: &str,
+    origin: &Origin,
     v: ingress_model::validation::Validation,
 ) {
     for e in v.errors {
         out.push(Finding {
             severity: Severity::Error,
+            rule: "invalid",
             object: object.clone(),
-            file: file.to_owned(),
+            file: origin.file.clone(),
+            line: Some(origin.line),
             field: Some(e.field.clone()),
             message: e.body(),
         });
@@ -64,8 +152,10 @@ fn push_validation(
     for w in v.warnings {
         out.push(Finding {
             severity: Severity::Warning,
+            rule: "validation-warning",
             object: object.clone(),
-            file: file.to_owned(),
+            file: origin.file.clone(),
+            line: Some(origin.line),
             field: None,
             message: w,
         });
@@ -117,15 +207,18 @@ pub(crate) fn service_findings(m: &Manifests) -> Vec<Finding> {
             let Some(svc_ref) = &backend.service else {
                 continue;
             };
-            let warn = |field: String, message: String| Finding {
+            let warn = |rule, field: String, message: String| Finding {
                 severity: Severity::Warning,
+                rule,
                 object: ingress_object(ing),
                 file: origin.file.clone(),
+                line: Some(origin.line),
                 field: Some(field),
                 message,
             };
             let Some(svc) = services.get(&(ns, svc_ref.name.as_str())) else {
                 out.push(warn(
+                    "missing-service",
                     format!("{field}.service.name"),
                     format!(
                         "Service {:?} is not among the given manifests (namespace {ns:?})",
@@ -138,6 +231,7 @@ pub(crate) fn service_findings(m: &Manifests) -> Vec<Finding> {
             if let Some(name) = port.name.as_deref().filter(|n| !n.is_empty()) {
                 if svc.port_named(name).is_none() {
                     out.push(warn(
+                        "missing-service-port",
                         format!("{field}.service.port.name"),
                         format!("Service {ns}/{} has no port named {name:?}", svc_ref.name),
                     ));
@@ -146,6 +240,7 @@ pub(crate) fn service_findings(m: &Manifests) -> Vec<Finding> {
                 && svc.port_numbered(number).is_none()
             {
                 out.push(warn(
+                    "missing-service-port",
                     format!("{field}.service.port.number"),
                     format!("Service {ns}/{} has no port {number}", svc_ref.name),
                 ));
@@ -179,8 +274,10 @@ pub(crate) fn tls_findings(m: &Manifests) -> Vec<Finding> {
                 if !covered {
                     out.push(Finding {
                         severity: Severity::Warning,
+                        rule: "tls-host-without-rule",
                         object: ingress_object(ing),
                         file: origin.file.clone(),
+                        line: Some(origin.line),
                         field: Some(format!("spec.tls[{i}].hosts[{j}]")),
                         message: format!(
                             "TLS host {host:?} matches no rule host of this Ingress: requests for it are not routed by this Ingress"
@@ -197,11 +294,11 @@ pub(crate) fn tls_findings(m: &Manifests) -> Vec<Finding> {
 /// namespaces, unsupported backends. Validation findings are not repeated (the router runs the
 /// same validation).
 pub(crate) fn router_findings(m: &Manifests) -> Vec<Finding> {
-    let files: BTreeMap<IngressKey, &str> = m
+    let origins: BTreeMap<IngressKey, &Origin> = m
         .ingresses
         .iter()
         .rev() // the first file that defines a key wins the map
-        .map(|l| (l.object.key(), l.origin.file.as_str()))
+        .map(|l| (l.object.key(), &l.origin))
         .collect();
     let built = RouteTable::builder()
         .add_all(m.ingresses.iter().map(|l| &l.object))
@@ -219,8 +316,13 @@ pub(crate) fn router_findings(m: &Manifests) -> Vec<Finding> {
         })
         .map(|d| Finding {
             severity: Severity::Warning,
+            rule: d.kind.code(),
             object: format!("Ingress {}", d.source),
-            file: files.get(&d.source).copied().unwrap_or("").to_owned(),
+            file: origins
+                .get(&d.source)
+                .map(|o| o.file.clone())
+                .unwrap_or_default(),
+            line: origins.get(&d.source).map(|o| o.line),
             field: Some(d.field.clone()).filter(|f| !f.is_empty()),
             message: d.kind.to_string(),
         })
@@ -229,11 +331,12 @@ pub(crate) fn router_findings(m: &Manifests) -> Vec<Finding> {
 
 /// Every finding, grouped by file and object (stable: input order inside an object).
 pub(crate) fn findings(m: &Manifests, options: &ValidationOptions) -> Vec<Finding> {
-    let mut all = validation_findings(m, options);
+    let mut all = removed_version_findings(m);
+    all.extend(validation_findings(m, options));
     all.extend(service_findings(m));
     all.extend(tls_findings(m));
     all.extend(router_findings(m));
-    all.sort_by(|a, b| (&a.file, &a.object).cmp(&(&b.file, &b.object)));
+    all.sort_by(|a, b| (&a.file, a.line, &a.object).cmp(&(&b.file, b.line, &b.object)));
     all
 }
 

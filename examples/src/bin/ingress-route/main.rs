@@ -10,22 +10,26 @@
 //! cargo run --release --bin ingress-route -- route -f manifests/ --json --requests requests.jsonl
 //! cargo run --release --bin ingress-route -- route -f manifests/ --explain https://shop.example.com/cart
 //! cargo run --release --bin ingress-route -- lint -f manifests/ --json
+//! cargo run --release --bin ingress-route -- lint -f manifests/ --format sarif > lint.sarif
+//! cargo run --release --bin ingress-route -- convert -f old-manifests/ -o converted/
 //! ```
 //!
 //! Exit codes: `route` exits 0 whatever the outcomes; `lint` exits 1 when it finds an error.
 //! Both exit 2 when the input cannot be read or parsed (the message on stderr names the file and
 //! the document) or the command line is wrong. Results go to stdout, everything else to stderr.
 
+mod convert;
 mod explain;
 mod lint;
 mod output;
+mod report;
 mod requests;
 
 use std::io::{BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use ingress_model::validation::ValidationOptions;
 use ingress_model::{LoadOptions, Manifests};
 use ingress_router::{ClassFilter, Config, RequestView, RouteTable, Severity};
@@ -64,11 +68,33 @@ Examples:
   ingress-route lint -f examples/manifests/echo.yaml
   ingress-route lint -f k8s/ -f extra.yaml --json
 
-JSON output (--json), one object per finding, one per line:
-  {\"severity\": \"error\"|\"warning\", \"object\": \"Ingress namespace/name\", \"file\": ...,
-   \"field\": \"spec.rules[0].host\"|null, \"message\": ...}
+  ingress-route lint -f k8s/ --format sarif > ingress-lint.sarif
+  ingress-route lint -f k8s/ --format junit > ingress-lint.xml
+
+JSON output (--format json, or --json), one object per finding, one per line:
+  {\"severity\": \"error\"|\"warning\", \"rule\": \"invalid\"|\"duplicate-path\"|..., \"object\": \"Ingress namespace/name\",
+   \"file\": ..., \"line\": <line of the object's document>|null, \"field\": \"spec.rules[0].host\"|null, \"message\": ...}
+--format sarif: one SARIF 2.1.0 log (for code-scanning annotations); --format junit: JUnit XML,
+one test case per Ingress and IngressClass (for CI test reports).
+A removed beta apiVersion (extensions/v1beta1, networking.k8s.io/v1beta1) is an error
+(rule removed-api-version): convert the files with `ingress-route convert`.
 Exit status: 1 if any finding is an error, 0 otherwise, 2 if the input cannot be read.")]
     Lint(LintArgs),
+    /// Rewrite the removed beta Ingresses and IngressClasses as networking.k8s.io/v1.
+    #[command(after_help = "\
+Examples:
+  ingress-route convert -f old.yaml > new.yaml
+  ingress-route convert -f k8s/ -o k8s-v1/
+
+The conversion is the one the API server did while it served the beta versions:
+spec.backend -> spec.defaultBackend, serviceName/servicePort -> service.name and
+service.port.number (or port.name for a named port), a missing pathType -> ImplementationSpecific.
+Other documents are kept byte for byte. A converted document keeps its fields and their order
+but is written anew: its comments are not kept (stderr names each such document).
+Without -o the result goes to stdout (several files as one YAML stream); with -o DIR every input
+file is written under DIR at its path relative to its -f argument.
+Exit status: 0, or 2 if the input cannot be read or parsed (nothing is written then).")]
+    Convert(ConvertArgs),
 }
 
 /// Where the manifests come from.
@@ -122,9 +148,34 @@ struct RouteArgs {
 struct LintArgs {
     #[command(flatten)]
     manifests: ManifestArgs,
-    /// One JSON object per finding on stdout.
-    #[arg(long)]
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// The same as --format json.
+    #[arg(long, conflicts_with = "format")]
     json: bool,
+}
+
+/// `lint --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// One line per finding.
+    Text,
+    /// One JSON object per finding, one per line (the contract in --help).
+    Json,
+    /// A SARIF 2.1.0 log.
+    Sarif,
+    /// JUnit XML.
+    Junit,
+}
+
+#[derive(Debug, Args)]
+struct ConvertArgs {
+    #[command(flatten)]
+    manifests: ManifestArgs,
+    /// Write each file under DIR (created if needed) instead of to stdout.
+    #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
+    output: Option<PathBuf>,
 }
 
 /// A failure that ends the command with exit status 2, its message already on stderr.
@@ -135,6 +186,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Route(args) => route(&args),
         Command::Lint(args) => lint(&args),
+        Command::Convert(args) => load(&args.manifests)
+            .and_then(|m| convert::run(&args.manifests.files, args.output.as_deref(), &m)),
     };
     match result {
         Ok(code) => code,
@@ -203,6 +256,10 @@ fn read_requests(args: &RouteArgs) -> Result<Vec<RequestSpec>, InputError> {
 
 fn route(args: &RouteArgs) -> Result<ExitCode, InputError> {
     let manifests = load(&args.manifests)?;
+    // Routed as the API server converted them; no cluster since 1.22 accepts them as written.
+    for c in &manifests.converted {
+        eprintln!("warning: {}: {}", c.origin, c.message());
+    }
     let requests = read_requests(args)?;
     let classes = if args.classes.is_empty() {
         ClassFilter::all()
@@ -260,17 +317,20 @@ fn route(args: &RouteArgs) -> Result<ExitCode, InputError> {
 fn lint(args: &LintArgs) -> Result<ExitCode, InputError> {
     let manifests = load(&args.manifests)?;
     let findings = lint::findings(&manifests, &ValidationOptions::default());
+    let format = if args.json { Format::Json } else { args.format };
     let mut stdout = std::io::stdout().lock();
-    for f in &findings {
-        let line = if args.json {
-            serde_json::to_string(f).unwrap_or_default()
-        } else {
-            f.to_string()
-        };
-        if writeln!(stdout, "{line}").is_err() {
-            break;
-        }
-    }
+    // A closed stdout (piped into `head`) ends the output; there is nothing more to say.
+    let _ = match format {
+        Format::Text | Format::Json => findings.iter().try_for_each(|f| {
+            let line = match format {
+                Format::Json => serde_json::to_string(f).unwrap_or_default(),
+                _ => f.to_string(),
+            };
+            writeln!(stdout, "{line}")
+        }),
+        Format::Sarif => writeln!(stdout, "{:#}", report::sarif(&findings)),
+        Format::Junit => write!(stdout, "{}", report::junit(&manifests, &findings)),
+    };
     let errors = findings
         .iter()
         .filter(|f| f.severity == lint::Severity::Error)
