@@ -359,6 +359,51 @@ fn sarif_output_has_what_sarif_2_1_0_requires() {
 }
 
 #[test]
+fn reports_carry_unreadable_documents_with_the_parsers_position_and_exit_2() {
+    let dir = Scratch::new("sarif-unreadable");
+    let broken = dir.file(
+        "broken.yaml",
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: a}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: b}\nspec:\n  rules:\n  - host: x\n    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: s, port: {number: \"eighty\"}}}}]}\n",
+    );
+    let out = run(&["lint", "-f", &broken, "--format", "sarif"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("broken.yaml: document 2"),
+        "{}",
+        stderr(&out)
+    );
+    let log: Value = serde_json::from_str(&stdout(&out)).expect("a SARIF log");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{results:#?}");
+    assert_eq!(results[0]["ruleId"], "unreadable");
+    assert_eq!(results[0]["level"], "error");
+    assert_eq!(
+        results[0]["properties"]["field"],
+        "spec.rules[0].http.paths[0].backend.service.port.number"
+    );
+    let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        region["startLine"], 11,
+        "the line of the bad value: {region}"
+    );
+    assert!(region["startColumn"].as_u64().unwrap() > 1, "{region}");
+
+    let out = run(&["lint", "-f", &broken, "--format", "junit"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let xml = stdout(&out);
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}: {xml}"));
+    let failure = doc
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("the unreadable document fails");
+    assert_eq!(failure.attribute("type"), Some("unreadable"));
+    // Text and JSON keep their contract: nothing on stdout when the input is bad.
+    let out = run(&["lint", "-f", &broken, "--json"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
 fn junit_output_is_xml_a_parser_reads_with_a_case_per_object() {
     let dir = Scratch::new("junit");
     std::fs::create_dir_all(dir.0.join("with space")).unwrap();

@@ -25,9 +25,13 @@ pub(crate) struct Finding {
     /// `Ingress namespace/name` or `IngressClass name`.
     pub(crate) object: String,
     pub(crate) file: String,
-    /// 1-based line of the object's document in `file` (the loader knows where documents
-    /// start, not where each field is).
+    /// 1-based line in `file`: where the parser stopped for a document that could not be
+    /// loaded, else the line the object's document starts on (the loader knows where
+    /// documents start, not where each field of a loaded object is).
     pub(crate) line: Option<usize>,
+    /// 1-based column, where the parser reports one (documents that could not be loaded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) column: Option<usize>,
     /// API-server field path, `null` for findings about the whole object.
     pub(crate) field: Option<String>,
     pub(crate) message: String,
@@ -35,6 +39,10 @@ pub(crate) struct Finding {
 
 /// Every rule id `lint` reports, with what it means: the SARIF `tool.driver.rules`.
 pub(crate) const RULES: &[(&str, &str)] = &[
+    (
+        "unreadable",
+        "A file or document that cannot be read or parsed",
+    ),
     ("invalid", "The API server would reject this field"),
     (
         "validation-warning",
@@ -83,6 +91,28 @@ pub(crate) const RULES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The documents that could not be loaded, for the reports that must carry them (SARIF,
+/// JUnit): the parser's line and column where it has them.
+pub(crate) fn load_error_findings(m: &Manifests) -> Vec<Finding> {
+    m.errors
+        .iter()
+        .map(|e| Finding {
+            severity: Severity::Error,
+            rule: "unreadable",
+            object: match (e.origin.document, e.origin.item) {
+                (0, _) => "file".to_owned(),
+                (d, None) => format!("document {d}"),
+                (d, Some(i)) => format!("document {d}, items[{i}]"),
+            },
+            file: e.origin.file.clone(),
+            line: Some(e.position.map_or(e.origin.line, |(line, _)| line)),
+            column: e.position.map(|(_, column)| column),
+            field: e.field.clone().filter(|f| !f.is_empty() && f != "."),
+            message: e.kind.to_string(),
+        })
+        .collect()
+}
+
 /// The beta objects the loader converted: `lint` errors, since no cluster accepts them.
 pub(crate) fn removed_version_findings(m: &Manifests) -> Vec<Finding> {
     m.converted
@@ -106,6 +136,7 @@ pub(crate) fn removed_version_findings(m: &Manifests) -> Vec<Finding> {
                 object: name.unwrap_or_else(|| c.kind.to_owned()),
                 file: c.origin.file.clone(),
                 line: Some(c.origin.line),
+                column: None,
                 field: Some("apiVersion".to_owned()),
                 message: c.message(),
             }
@@ -145,6 +176,7 @@ fn push_validation(
             object: object.clone(),
             file: origin.file.clone(),
             line: Some(origin.line),
+            column: None,
             field: Some(e.field.clone()),
             message: e.body(),
         });
@@ -156,6 +188,7 @@ fn push_validation(
             object: object.clone(),
             file: origin.file.clone(),
             line: Some(origin.line),
+            column: None,
             field: None,
             message: w,
         });
@@ -213,6 +246,7 @@ pub(crate) fn service_findings(m: &Manifests) -> Vec<Finding> {
                 object: ingress_object(ing),
                 file: origin.file.clone(),
                 line: Some(origin.line),
+                column: None,
                 field: Some(field),
                 message,
             };
@@ -278,6 +312,7 @@ pub(crate) fn tls_findings(m: &Manifests) -> Vec<Finding> {
                         object: ingress_object(ing),
                         file: origin.file.clone(),
                         line: Some(origin.line),
+            column: None,
                         field: Some(format!("spec.tls[{i}].hosts[{j}]")),
                         message: format!(
                             "TLS host {host:?} matches no rule host of this Ingress: requests for it are not routed by this Ingress"
@@ -323,6 +358,7 @@ pub(crate) fn router_findings(m: &Manifests) -> Vec<Finding> {
                 .map(|o| o.file.clone())
                 .unwrap_or_default(),
             line: origins.get(&d.source).map(|o| o.line),
+            column: None,
             field: Some(d.field.clone()).filter(|f| !f.is_empty()),
             message: d.kind.to_string(),
         })

@@ -197,11 +197,20 @@ fn main() -> ExitCode {
 
 /// Loads the manifests; any file or document that cannot be read or parsed is an input error.
 fn load(args: &ManifestArgs) -> Result<Manifests, InputError> {
+    checked(args, load_all(args))
+}
+
+/// Loads the manifests, errors included.
+fn load_all(args: &ManifestArgs) -> Manifests {
     let options = LoadOptions {
         default_namespace: args.namespace.clone(),
         ..LoadOptions::default()
     };
-    let m = Manifests::load_paths(&args.files, &options);
+    Manifests::load_paths(&args.files, &options)
+}
+
+/// Reports load errors (and inputs without objects) on stderr as input errors.
+fn checked(args: &ManifestArgs, m: Manifests) -> Result<Manifests, InputError> {
     if !m.errors.is_empty() {
         for e in &m.errors {
             eprintln!("error: {e}");
@@ -315,9 +324,23 @@ fn route(args: &RouteArgs) -> Result<ExitCode, InputError> {
 }
 
 fn lint(args: &LintArgs) -> Result<ExitCode, InputError> {
-    let manifests = load(&args.manifests)?;
-    let findings = lint::findings(&manifests, &ValidationOptions::default());
     let format = if args.json { Format::Json } else { args.format };
+    let all = load_all(&args.manifests);
+    if !all.errors.is_empty() && matches!(format, Format::Sarif | Format::Junit) {
+        // A pipeline reads only the report: it carries the unreadable documents, with the
+        // parser's line and column, and the exit status still says the input was bad.
+        let findings = lint::load_error_findings(&all);
+        let report = match format {
+            Format::Sarif => format!("{:#}\n", report::sarif(&findings)),
+            _ => report::junit(&all, &findings),
+        };
+        let _ = std::io::stdout().lock().write_all(report.as_bytes());
+        // `checked` says on stderr what could not be loaded.
+        let _ = checked(&args.manifests, all);
+        return Err(InputError);
+    }
+    let manifests = checked(&args.manifests, all)?;
+    let findings = lint::findings(&manifests, &ValidationOptions::default());
     let mut stdout = std::io::stdout().lock();
     // A closed stdout (piped into `head`) ends the output; there is nothing more to say.
     let _ = match format {

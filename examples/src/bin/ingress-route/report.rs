@@ -2,8 +2,11 @@
 //!
 //! * **SARIF 2.1.0** (OASIS), what code-scanning services (GitHub, GitLab, Azure DevOps)
 //!   annotate pull requests from: one run, the tool's rules, and for each finding its `ruleId`,
-//!   `level`, `message.text` and a physical location (the file as a relative URI, the line of
-//!   the object's document; the field path goes in the message and in `properties.field`).
+//!   `level`, `message.text` and a physical location (the file as a relative URI; the line
+//!   and column where the parser stopped for a document that could not be loaded, else the
+//!   first line of the object's document; the field path goes in the message and in
+//!   `properties.field`). Documents that cannot be loaded are results of rule `unreadable`,
+//!   so that a pipeline sees them annotated too (the exit status stays 2).
 //! * **JUnit XML**, what CI test-report views read: one test suite per file, one test case
 //!   per object checked; an object with an error fails, with one `<failure>` per error;
 //!   warnings go to the case's `<system-out>`.
@@ -33,8 +36,9 @@ pub(crate) fn sarif(findings: &[Finding]) -> Value {
                 Some(field) => format!("{}: {field}: {}", f.object, f.message),
                 None => format!("{}: {}", f.object, f.message),
             };
-            // The document's first line; a finding about a whole file points at its top.
-            let region = json!({"startLine": f.line.unwrap_or(1), "startColumn": 1});
+            // The parser's position, or the document's first line.
+            let region =
+                json!({"startLine": f.line.unwrap_or(1), "startColumn": f.column.unwrap_or(1)});
             json!({
                 "ruleId": f.rule,
                 "ruleIndex": RULES.iter().position(|(id, _)| *id == f.rule),
