@@ -146,5 +146,17 @@
 //! conversion that fails, an EndpointSlice address that is not an IP, a TLS Secret without its
 //! key) is skipped, in part or whole, and reported as an [`index::ObjectError`] with its kind,
 //! `namespace/name` and field; it never panics and never holds back the other objects.
+//!
+//! # Status, under leader election
+//!
+//! Of several replicas, one writes `status.loadBalancer.ingress`: the one holding a
+//! `coordination.k8s.io/v1` Lease ([`lease::LeaderElector`]: optimistic concurrency on
+//! `resourceVersion`, expiry measured locally, client-go's 15 s / 10 s / 2 s periods, the
+//! Lease released on shutdown). [`status::StatusWriter::sync`] writes our addresses (given,
+//! or a publish Service's) on the Ingresses we serve ([`index::Snapshot::serves`]) only where
+//! they differ, and clears an Ingress that stopped being ours only if it shows nothing but
+//! our addresses.
 
 pub mod index;
+pub mod lease;
+pub mod status;

@@ -65,6 +65,14 @@ pub struct TlsCertificate<'s> {
 }
 
 impl Snapshot {
+    /// Whether this snapshot's class rules make the Ingress ours (its class is one of our
+    /// IngressClasses, or the default rules take it): the Ingresses a status writer sets.
+    /// An Ingress that does not convert to the model is not ours.
+    pub fn serves(&self, ingress: &k8s_openapi::api::networking::v1::Ingress) -> bool {
+        ingress_model::Ingress::try_from(ingress)
+            .is_ok_and(|i| self.table.config().classes.serves(&i).is_ok())
+    }
+
     /// The route table (payload: [`Backend`]).
     pub fn table(&self) -> &RouteTable<Backend> {
         &self.table
