@@ -147,4 +147,5 @@
 //! key) is skipped, in part or whole, and reported as an [`index::ObjectError`] with its kind,
 //! `namespace/name` and field; it never panics and never holds back the other objects.
 
+pub mod driver;
 pub mod index;
