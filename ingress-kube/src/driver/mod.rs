@@ -1,6 +1,6 @@
 //! The async driver: kube-runtime watchers feeding one [`Index`], publishing its snapshots.
 //!
-//! [`Driver::start`] opens one [`kube::runtime::watcher`] per kind (Ingress, IngressClass,
+//! [`Driver::start`] opens one [`watcher`](kube::runtime::watcher()) per kind (Ingress, IngressClass,
 //! Service, EndpointSlice, and Secrets of `type: kubernetes.io/tls`, selected by the API
 //! server's field selector) and, with [`Namespaces::List`], per namespace. Each watcher runs in
 //! its own task; one more task owns the index and applies what they send:
@@ -372,7 +372,7 @@ impl Worker {
             } => self.listed(source, objects, malformed),
             Message::Applied { source, object } => {
                 self.counters.events.fetch_add(1, Ordering::Relaxed);
-                self.applied(source, object)
+                self.applied(source, *object)
             }
             Message::Deleted { source, key } => {
                 self.counters.events.fetch_add(1, Ordering::Relaxed);
@@ -496,8 +496,9 @@ impl Worker {
 
     fn send(&mut self, snapshot: Arc<Snapshot>) {
         self.refresh_errors();
-        self.publish.send_replace(Some(snapshot));
+        // Counted first: whoever sees the snapshot sees it counted.
         self.counters.published.fetch_add(1, Ordering::Relaxed);
+        self.publish.send_replace(Some(snapshot));
     }
 
     /// Everything pending is published (or found unchanged): the reports follow.

@@ -28,15 +28,19 @@ use crate::index::{NamespacedName, Object, ObjectError, ObjectKind, Resource};
 pub(crate) enum Lenient<K> {
     /// Decoded as `K`.
     Decoded(K),
-    /// Not a valid `K`: its identity (name, namespace, resourceVersion, read as strings) and
-    /// why.
-    Malformed {
-        metadata: ObjectMeta,
-        /// Where decoding stopped (`spec.rules[0].http.paths[0].backend.service.port.number`).
-        path: String,
-        /// The decoder's message (`invalid type: string "http", expected i32`).
-        message: String,
-    },
+    /// Not a valid `K` (boxed: rare, and `ObjectMeta` is large).
+    Malformed(Box<Malformed>),
+}
+
+/// An object that could not be decoded.
+#[derive(Clone, Debug)]
+pub(crate) struct Malformed {
+    /// Its identity: name, namespace and resourceVersion, read as strings.
+    metadata: ObjectMeta,
+    /// Where decoding stopped (`spec.rules[0].http.paths[0].backend.service.port.number`).
+    path: String,
+    /// The decoder's message (`invalid type: string "http", expected i32`).
+    message: String,
 }
 
 impl<K: DeserializeOwned> Lenient<K> {
@@ -56,11 +60,11 @@ impl<K: DeserializeOwned> Lenient<K> {
         };
         match serde_path_to_error::deserialize::<_, K>(value) {
             Ok(object) => Lenient::Decoded(object),
-            Err(e) => Lenient::Malformed {
+            Err(e) => Lenient::Malformed(Box::new(Malformed {
                 metadata,
                 path: e.path().to_string(),
                 message: e.inner().to_string(),
-            },
+            })),
         }
     }
 }
@@ -101,14 +105,14 @@ where
     fn meta(&self) -> &ObjectMeta {
         match self {
             Lenient::Decoded(object) => object.meta(),
-            Lenient::Malformed { metadata, .. } => metadata,
+            Lenient::Malformed(m) => &m.metadata,
         }
     }
 
     fn meta_mut(&mut self) -> &mut ObjectMeta {
         match self {
             Lenient::Decoded(object) => object.meta_mut(),
-            Lenient::Malformed { metadata, .. } => metadata,
+            Lenient::Malformed(m) => &mut m.metadata,
         }
     }
 }
@@ -148,10 +152,11 @@ pub(crate) enum Message {
         objects: Vec<Object>,
         malformed: Vec<ObjectError>,
     },
-    /// An object was added or changed (or could not be decoded).
+    /// An object was added or changed (or could not be decoded). Boxed: a channel slot holds
+    /// any message, and most are small.
     Applied {
         source: usize,
-        object: Result<Object, ObjectError>,
+        object: Box<Result<Object, ObjectError>>,
     },
     /// An object was deleted.
     Deleted { source: usize, key: NamespacedName },
@@ -187,11 +192,12 @@ fn key_of(kind: ObjectKind, meta: &ObjectMeta) -> NamespacedName {
 fn accept<K: Watched>(object: Lenient<K>, counters: &Counters) -> Result<Object, ObjectError> {
     match object {
         Lenient::Decoded(object) => Ok(object.into()),
-        Lenient::Malformed {
-            metadata,
-            path,
-            message,
-        } => {
+        Lenient::Malformed(malformed) => {
+            let Malformed {
+                metadata,
+                path,
+                message,
+            } = *malformed;
             let kind = K::KIND;
             let key = key_of(kind, &metadata);
             counters.malformed.fetch_add(1, Ordering::Relaxed);
@@ -254,7 +260,7 @@ pub(crate) async fn run<K: Watched>(
             }
             Ok(watcher::Event::Apply(object)) => Some(Message::Applied {
                 source: index,
-                object: accept(object, &counters),
+                object: Box::new(accept(object, &counters)),
             }),
             Ok(watcher::Event::Delete(object)) => Some(Message::Deleted {
                 source: index,
@@ -290,14 +296,14 @@ mod tests {
                 "pathType": "Prefix",
                 "backend": {"service": {"name": "web", "port": {"number": "http"}}}}]}}]}
         });
-        let Lenient::<Ingress>::Malformed {
+        let Lenient::<Ingress>::Malformed(malformed) = Lenient::decode(value) else {
+            panic!("decoded a string port number");
+        };
+        let Malformed {
             metadata,
             path,
             message,
-        } = Lenient::decode(value)
-        else {
-            panic!("decoded a string port number");
-        };
+        } = *malformed;
         assert_eq!(metadata.name.as_deref(), Some("bad"));
         assert_eq!(metadata.namespace.as_deref(), Some("shop"));
         assert_eq!(metadata.resource_version.as_deref(), Some("7"));
@@ -323,6 +329,6 @@ mod tests {
         assert!(
             matches!(&list.items[0], Lenient::Decoded(i) if i.metadata.name.as_deref() == Some("good"))
         );
-        assert!(matches!(&list.items[1], Lenient::Malformed { path, .. } if path == "spec.rules"));
+        assert!(matches!(&list.items[1], Lenient::Malformed(m) if m.path == "spec.rules"));
     }
 }
