@@ -662,3 +662,43 @@ async fn namespaces_and_the_label_selector_limit_what_is_served() {
     driver.shutdown().await;
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_that_do_not_move_routing_publish_nothing() {
+    let server = seeded().await;
+    let kube = client(&server);
+    let driver = Driver::start(kube.clone(), config());
+    let first = ready(&driver).await;
+    let before = driver.stats();
+
+    // A status write (what a controller does to every Ingress it serves) and a label on a
+    // Service: watch events, but the same routing.
+    let ingresses: Api<Ingress> = Api::namespaced(kube, "default");
+    let status = json!({"status": {"loadBalancer": {"ingress": [{"ip": "192.168.49.5"}]}}});
+    ingresses
+        .patch_status("echo-v1", &PatchParams::default(), &Patch::Merge(&status))
+        .await
+        .expect("status");
+    server
+        .store()
+        .merge_patch(
+            "v1",
+            "Service",
+            None,
+            "echo-v2",
+            &json!({"metadata": {"labels": {"audited": "yes"}}}),
+        )
+        .expect("label");
+    let deadline = Instant::now() + WAIT;
+    while driver.stats().events < before.events + 2 {
+        assert!(Instant::now() < deadline, "the events never arrived");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Past the quiet delay: still the first snapshot.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(driver.stats().published, before.published);
+    let now = driver.snapshot().expect("snapshot");
+    assert!(Arc::ptr_eq(&now, &first), "the same snapshot");
+    driver.shutdown().await;
+    server.shutdown().await;
+}

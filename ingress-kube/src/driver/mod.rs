@@ -11,7 +11,8 @@
 //! | `Apply` | [`Index::apply`] |
 //! | `Delete` | [`Index::delete_named`] |
 //!
-//! With several namespaces a kind has several watchers, and one namespace's relist must not
+//! The index is the store: no kube-runtime reflector is kept beside it, which would hold a
+//! second copy of every object. With several namespaces a kind has several watchers, and one namespace's relist must not
 //! drop the others' objects: the driver then applies the listed objects one by one and deletes
 //! those of that namespace the relist no longer shows.
 //!
@@ -261,8 +262,8 @@ impl Driver {
     }
 
     /// The objects skipped in part or whole, as of the last publication: the ones that could
-    /// not be decoded, then what the index could not use ([`Index::errors`]). Sorted by kind
-    /// and `namespace/name`.
+    /// not be decoded and what the index could not use ([`Index::errors`]), sorted by kind and
+    /// `namespace/name`.
     pub fn errors(&self) -> Vec<ObjectError> {
         self.errors
             .lock()
@@ -506,6 +507,7 @@ impl Worker {
         self.coalescer.clear();
         let mut errors: Vec<ObjectError> = self.malformed.values().cloned().collect();
         errors.extend(self.index.errors().cloned());
+        errors.sort_by(|a, b| (a.kind, &a.object).cmp(&(b.kind, &b.object)));
         *self.errors.lock().unwrap_or_else(|e| e.into_inner()) = errors;
     }
 }
