@@ -155,15 +155,34 @@ async fn the_seed_routes_both_hosts_to_their_endpoints() {
         secrets.query
     );
 
+    // After its list, each watcher watches.
+    tokio::time::timeout(WAIT, async {
+        while server.open_watches() < 5 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("one watch per kind");
+    assert_eq!(server.open_watches(), 5, "one watch per kind");
     driver.shutdown().await;
+    no_watches_left(&server, "shutdown closes every watch").await;
+
+    // Dropping a driver stops its tasks too.
+    let driver = Driver::start(client(&server), config());
+    ready(&driver).await;
+    drop(driver);
+    no_watches_left(&server, "a dropped driver closes every watch").await;
+    server.shutdown().await;
+}
+
+async fn no_watches_left(server: &ApiServer, what: &str) {
     tokio::time::timeout(WAIT, async {
         while server.open_watches() > 0 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
     .await
-    .expect("shutdown closes every watch");
-    server.shutdown().await;
+    .unwrap_or_else(|_| panic!("{what}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
