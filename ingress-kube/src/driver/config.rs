@@ -58,7 +58,9 @@ pub struct DriverConfig {
     /// A label selector (`team=web,tier!=canary`) for the Ingresses to serve. Services,
     /// EndpointSlices, Secrets and IngressClasses are watched whole: a selector on them would
     /// leave the backends of selected Ingresses unresolved (EndpointSlices carry the labels
-    /// their controller gives them, not the Ingress's). Default: none.
+    /// their controller gives them, not the Ingress's). The API server parses it: one it
+    /// refuses fails every list of Ingresses (logged, retried), and no snapshot is published.
+    /// Default: none.
     pub label_selector: Option<String>,
     /// How long the cluster must stay quiet after a change before a snapshot is published;
     /// every further change restarts the wait. Default 100 ms.

@@ -1,9 +1,10 @@
 //! The async driver: kube-runtime watchers feeding one [`Index`], publishing its snapshots.
 //!
-//! [`Driver::start`] opens one [`watcher`](kube::runtime::watcher()) per kind (Ingress, IngressClass,
-//! Service, EndpointSlice, and Secrets of `type: kubernetes.io/tls`, selected by the API
-//! server's field selector) and, with [`Namespaces::List`], per namespace. Each watcher runs in
-//! its own task; one more task owns the index and applies what they send:
+//! [`Driver::start`] opens one [`watcher`](kube::runtime::watcher()) per kind (Ingress,
+//! IngressClass, Service, EndpointSlice, and Secrets of `type: kubernetes.io/tls`, selected by
+//! the API server's field selector; the index passes over any other Secret all the same) and,
+//! with [`Namespaces::List`], per namespace. Each watcher runs in its own task; one more task
+//! owns the index and applies what they send:
 //!
 //! | watcher event | index call |
 //! |---|---|
@@ -12,9 +13,9 @@
 //! | `Delete` | [`Index::delete_named`] |
 //!
 //! The index is the store: no kube-runtime reflector is kept beside it, which would hold a
-//! second copy of every object. With several namespaces a kind has several watchers, and one namespace's relist must not
-//! drop the others' objects: the driver then applies the listed objects one by one and deletes
-//! those of that namespace the relist no longer shows.
+//! second copy of every object. With several namespaces a kind has several watchers, and one
+//! namespace's relist must not drop the others' objects: the driver then applies the listed
+//! objects one by one and deletes those of that namespace the relist no longer shows.
 //!
 //! # What it guarantees
 //!
@@ -44,6 +45,16 @@
 //!   what the index itself could not use.
 //! * **Shutdown stops everything.** [`Driver::shutdown`] (or dropping the [`Driver`]) aborts
 //!   every task it started, closing their watches.
+//!
+//! # What it costs
+//!
+//! Measured with `tests/driver_scale.rs` (`--release`, a shared 2-core machine, the
+//! in-process API server in the same process): the first snapshot of 10 000 Ingresses,
+//! Services and EndpointSlices 0.7 s after start (peak RSS 260 MiB, the server's copy of
+//! every object included); with the quiet delay at 0, an Ingress or an EndpointSlice written
+//! to the server is published 1.4 ms later (median of 20; the HTTP watch, JSON decoding and
+//! the index included). Each object is decoded twice over (JSON to a `serde_json::Value`,
+//! then to its k8s-openapi type): the price of skipping one malformed object alone.
 //!
 //! # Example
 //!
