@@ -85,6 +85,47 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Following a cluster: the driver
+//!
+//! [`driver::Driver`] is the async layer over the index: one kube-runtime watcher per kind
+//! (and per namespace, when given a list), feeding one index in one task, publishing its
+//! snapshots through a `tokio::sync::watch` channel. What it guarantees:
+//!
+//! * **First-list gating**: nothing is published until every kind has been listed once, so a
+//!   gateway never starts on a table whose Services or EndpointSlices are still missing.
+//! * **Coalescing**: a burst of changes gives one publication, after a quiet delay (default
+//!   100 ms, restarted by each change) capped by a maximum delay (default 1 s); a snapshot
+//!   equal to the last one is not published.
+//! * **The last good snapshot is kept** through API errors, closed watches, `410 Gone` and an
+//!   API server that is away, while the watchers retry with kube's default backoff; a relist
+//!   replaces its kind's objects, so what was missed is caught up.
+//! * **One malformed object is skipped and reported** (a warning naming its kind,
+//!   `namespace/name` and field path, and [`Driver::errors`](driver::Driver::errors)), never
+//!   failing the list of its kind.
+//!
+//! ```no_run
+//! use ingress_kube::driver::{Driver, DriverConfig};
+//! use ingress_kube::index::IndexConfig;
+//! use ingress_router::RequestView;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = kube::Client::try_default().await?;
+//! let config = DriverConfig::new(IndexConfig::new("example.com/ingress-gateway"));
+//! let driver = Driver::start(client, config);
+//! let snapshot = driver.ready().await?; // the first snapshot: every kind listed
+//! let routed = snapshot.route(&RequestView::new("shop.example.com", "/cart"));
+//! println!("{:?} -> {:?}", routed.decision, routed.resolved);
+//!
+//! let mut updates = driver.subscribe(); // every later publication
+//! updates.changed().await?;
+//! println!("now generation {:?}", updates.borrow().as_ref().map(|s| s.generation()));
+//! driver.shutdown().await; // stops every watcher
+//! # Ok(()) }
+//! ```
+//!
+//! The [`driver`] module documents how events map onto the index, and why objects are
+//! decoded one by one.
+//!
 //! # What a gateway answers
 //!
 //! [`Snapshot::route`](index::Snapshot::route) gives the router's decision and, when a rule or
@@ -157,6 +198,7 @@
 //! they differ, and clears an Ingress that stopped being ours only if it shows nothing but
 //! our addresses.
 
+pub mod driver;
 pub mod index;
 pub mod lease;
 pub mod status;

@@ -1,0 +1,228 @@
+//! The driver follows objects changed by kubectl, a second, independent client of the API
+//! server: the seed applied, an Ingress re-applied with a renamed host and an added path, an
+//! EndpointSlice patched, an Ingress deleted.
+//!
+//! Needs `kubectl` on PATH; fails with a clear message without it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ingress_apiserver::ApiServer;
+use ingress_kube::driver::{Driver, DriverConfig};
+use ingress_kube::index::{IndexConfig, Snapshot};
+use ingress_router::RequestView;
+use tokio::process::Command;
+
+const WAIT: Duration = Duration::from_secs(30);
+const CONTROLLER: &str = "example.com/ingress-gateway";
+const SEED_V1: &str = include_str!("../../testdata/seed/echo-v1.yaml");
+const SEED_V2: &str = include_str!("../../testdata/seed/echo-v2.yaml");
+const V1: &str = "v1.echo.192.168.49.5.sslip.io";
+const V2: &str = "v2.echo.192.168.49.5.sslip.io";
+
+/// Our default class and one EndpointSlice per seed Service, as manifests.
+const CLUSTER: &str = r#"
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: gateway
+  annotations: {ingressclass.kubernetes.io/is-default-class: "true"}
+spec: {controller: example.com/ingress-gateway}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: echo-v1-a
+  labels: {kubernetes.io/service-name: echo-v1}
+addressType: IPv4
+ports: [{port: 3000, protocol: TCP}]
+endpoints:
+- addresses: [10.244.0.11]
+  conditions: {ready: true}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: echo-v2-a
+  labels: {kubernetes.io/service-name: echo-v2}
+addressType: IPv4
+ports: [{port: 3000, protocol: TCP}]
+endpoints:
+- addresses: [10.244.1.21]
+  conditions: {ready: true}
+"#;
+
+/// kubectl pointed at one server through a kubeconfig in a scratch directory (removed when
+/// dropped).
+struct Kubectl {
+    dir: PathBuf,
+}
+
+impl Kubectl {
+    fn new(server: &ApiServer) -> Kubectl {
+        let dir = std::env::temp_dir().join(format!(
+            "ingress-kube-driver-kubectl-{}-{}",
+            std::process::id(),
+            server.addr().port()
+        ));
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        let kubectl = Kubectl { dir };
+        kubectl.write("kubeconfig", &server.kubeconfig());
+        kubectl
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).expect("write scratch file");
+        path.to_str().expect("UTF-8 temp path").to_owned()
+    }
+
+    /// Runs kubectl to completion and insists on success; returns stdout.
+    async fn ok(&self, args: &[&str]) -> String {
+        let mut command = Command::new("kubectl");
+        command
+            .arg("--kubeconfig")
+            .arg(self.dir.join("kubeconfig"))
+            .arg("--cache-dir")
+            .arg(self.dir.join("cache"))
+            .arg("--request-timeout=10s")
+            .args(args)
+            .env("HOME", &self.dir)
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        let output = tokio::time::timeout(WAIT, command.output())
+            .await
+            .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish within {WAIT:?}"))
+            .unwrap_or_else(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    panic!("kubectl is not on PATH: this test runs kubectl against the server");
+                }
+                panic!("cannot run kubectl: {e}")
+            });
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "kubectl {args:?} failed:\nstdout: {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    }
+
+    async fn apply(&self, name: &str, manifest: &str) -> String {
+        let path = self.write(name, manifest);
+        self.ok(&["apply", "--validate=false", "-f", &path]).await
+    }
+}
+
+impl Drop for Kubectl {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn endpoints(snapshot: &Snapshot, host: &str, path: &str) -> Result<Vec<SocketAddr>, u16> {
+    let routed = snapshot.route(&RequestView::new(host, path));
+    if let Some(status) = routed.error_status() {
+        return Err(status);
+    }
+    Ok(routed
+        .resolved
+        .and_then(|r| r.endpoints().map(<[SocketAddr]>::to_vec))
+        .unwrap_or_default())
+}
+
+fn addr(a: &str) -> Result<Vec<SocketAddr>, u16> {
+    Ok(vec![a.parse().expect("test address")])
+}
+
+async fn until(driver: &Driver, what: &str, check: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
+    let mut snapshots = driver.subscribe();
+    let found = tokio::time::timeout(
+        WAIT,
+        snapshots.wait_for(|s| s.as_deref().is_some_and(&check)),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("timed out waiting for: {what}"))
+    .expect("the driver is running");
+    found.clone().expect("a snapshot")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_driver_follows_what_kubectl_applies_patches_and_deletes() {
+    let server = ApiServer::start().await.expect("API server");
+    let kubectl = Kubectl::new(&server);
+    let mut config = kube::Config::new(server.url().parse().expect("server URL"));
+    config.default_retry = false;
+    let client = kube::Client::try_from(config).expect("kube client");
+    let driver = Driver::start(client, DriverConfig::new(IndexConfig::new(CONTROLLER)));
+    let empty = tokio::time::timeout(WAIT, driver.ready())
+        .await
+        .expect("first snapshot in time")
+        .expect("running");
+    assert_eq!(endpoints(&empty, V1, "/"), Err(404));
+
+    // The seed, our class and the slices, applied as a user would.
+    kubectl.apply("cluster.yaml", CLUSTER).await;
+    let out = kubectl.apply("echo-v1.yaml", SEED_V1).await;
+    assert!(
+        out.contains("ingress.networking.k8s.io/echo-v1 created"),
+        "{out}"
+    );
+    kubectl.apply("echo-v2.yaml", SEED_V2).await;
+    until(&driver, "both seed hosts", |s| {
+        endpoints(s, V1, "/") == addr("10.244.0.11:3000")
+            && endpoints(s, V2, "/") == addr("10.244.1.21:3000")
+    })
+    .await;
+
+    // Re-applied with the host renamed and a path added: kubectl's three-way patch.
+    let edited = SEED_V1.replace(V1, "renamed.echo.example").replace(
+        "          - path: /\n",
+        "          - path: /admin\n            pathType: Prefix\n            backend:\n              service:\n                name: echo-v2\n                port:\n                  number: 3000\n          - path: /\n",
+    );
+    assert_ne!(edited, SEED_V1);
+    let out = kubectl.apply("echo-v1-edited.yaml", &edited).await;
+    assert!(
+        out.contains("ingress.networking.k8s.io/echo-v1 configured"),
+        "{out}"
+    );
+    let renamed = until(&driver, "the renamed host and the added path", |s| {
+        endpoints(s, "renamed.echo.example", "/admin") == addr("10.244.1.21:3000")
+    })
+    .await;
+    assert_eq!(
+        endpoints(&renamed, "renamed.echo.example", "/"),
+        addr("10.244.0.11:3000")
+    );
+    assert_eq!(endpoints(&renamed, V1, "/"), Err(404));
+
+    // An EndpointSlice patched: new endpoints, the same route table.
+    kubectl
+        .ok(&[
+            "patch",
+            "endpointslice",
+            "echo-v1-a",
+            "--type=merge",
+            "-p",
+            r#"{"endpoints": [{"addresses": ["10.244.0.99"], "conditions": {"ready": true}}]}"#,
+        ])
+        .await;
+    let patched = until(&driver, "the patched slice", |s| {
+        endpoints(s, "renamed.echo.example", "/") == addr("10.244.0.99:3000")
+    })
+    .await;
+    assert!(patched.table_ptr_eq(&renamed));
+
+    // Deleted.
+    kubectl.ok(&["delete", "ingress", "echo-v2"]).await;
+    until(&driver, "echo-v2's routes gone", |s| {
+        endpoints(s, V2, "/") == Err(404)
+    })
+    .await;
+
+    driver.shutdown().await;
+    server.shutdown().await;
+}
