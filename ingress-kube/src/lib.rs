@@ -197,7 +197,12 @@
 //! or a publish Service's) on the Ingresses we serve ([`index::Snapshot::serves`]) only where
 //! they differ, and clears an Ingress that stopped being ours only if it shows nothing but
 //! our addresses.
+//!
+//! [`controller::Controller`] runs all of it for one replica: the driver (every replica
+//! serves), the elector, and while leading, status and a `Warning` Event on each object the
+//! driver skipped.
 
+pub mod controller;
 pub mod driver;
 pub mod index;
 pub mod lease;

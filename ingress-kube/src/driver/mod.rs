@@ -81,7 +81,7 @@
 
 mod coalesce;
 mod config;
-mod watch;
+pub(crate) mod watch;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -280,6 +280,11 @@ impl Driver {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// The shared list behind [`Driver::errors`], for the controller's events task.
+    pub(crate) fn error_source(&self) -> Arc<Mutex<Vec<ObjectError>>> {
+        self.errors.clone()
     }
 
     /// Stops every task the driver started (watchers and the index task) and waits for them
