@@ -493,6 +493,9 @@
 //! * `shared`: `SharedTable`, the current table of a gateway: lock-free reads, atomic
 //!   replacement, and replaced tables freed on a background thread rather than by the last
 //!   request that held them (pulls in `arc-swap`; the one place this crate starts a thread).
+//! * `tower` (implies `http` and `shared`): `tower::RouteLayer`, a tower layer that routes
+//!   each `http::Request` through a table and hands the decision to the inner service as a
+//!   request extension (pulls in `tower-layer` and `tower-service`, no runtime).
 
 #[cfg(feature = "http")]
 mod authority;
@@ -519,6 +522,8 @@ mod shard;
 mod shared;
 mod table;
 mod tls;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 #[cfg(feature = "http")]
 pub use authority::{HostField, InvalidHost};

@@ -1,0 +1,139 @@
+//! The header rules of a reverse proxy: hop-by-hop headers stay on their hop, and the upstream
+//! learns who asked (`X-Forwarded-*`, `X-Real-IP`).
+
+use std::net::IpAddr;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+/// The hop-by-hop headers of RFC 9110 section 7.6.1 and the ones older software sends
+/// (`Keep-Alive`, `Proxy-Connection`): they describe one connection, never the next.
+const HOP_BY_HOP: [HeaderName; 7] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+/// `X-Forwarded-For`.
+pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+/// `X-Forwarded-Host`.
+pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+/// `X-Forwarded-Proto`.
+pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+/// `X-Real-IP`.
+pub const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
+
+/// Removes the hop-by-hop headers: every header `Connection` names, then the fixed list.
+pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+        headers.remove(name);
+    }
+}
+
+/// Tells the upstream who asked: the client's address appended to `X-Forwarded-For` (after
+/// any the client or a proxy before us sent, joined into one field), `X-Real-IP` the client's
+/// address, `X-Forwarded-Host` the host the client asked for, `X-Forwarded-Proto` the scheme
+/// it used. The last three are set, replacing what the client sent: only the hop that saw the
+/// connection can say.
+pub fn set_forwarded(headers: &mut HeaderMap, client: IpAddr, host: &str, proto: &'static str) {
+    let client = client.to_string();
+    let mut forwarded_for = String::new();
+    for prior in headers.get_all(&X_FORWARDED_FOR) {
+        if let Ok(prior) = prior.to_str() {
+            forwarded_for.push_str(prior.trim());
+            forwarded_for.push_str(", ");
+        }
+    }
+    forwarded_for.push_str(&client);
+    if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
+        headers.insert(X_FORWARDED_FOR, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&client) {
+        headers.insert(X_REAL_IP, value);
+    }
+    match HeaderValue::from_str(host) {
+        Ok(value) if !host.is_empty() => {
+            headers.insert(X_FORWARDED_HOST, value);
+        }
+        _ => {
+            headers.remove(X_FORWARDED_HOST);
+        }
+    }
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        headers
+    }
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_names_go() {
+        let mut headers = map(&[
+            ("connection", "keep-alive, X-Secret"),
+            ("connection", "x-other"),
+            ("keep-alive", "timeout=5"),
+            ("x-secret", "1"),
+            ("x-other", "2"),
+            ("te", "trailers"),
+            ("trailer", "x-sum"),
+            ("transfer-encoding", "chunked"),
+            ("upgrade", "websocket"),
+            ("proxy-connection", "keep-alive"),
+            ("x-kept", "3"),
+            ("accept", "*/*"),
+        ]);
+        remove_hop_by_hop(&mut headers);
+        let left: Vec<_> = headers.keys().map(HeaderName::as_str).collect();
+        assert_eq!(left, ["x-kept", "accept"]);
+    }
+
+    #[test]
+    fn forwarded_for_is_appended_and_the_rest_set() {
+        let mut headers = map(&[
+            ("x-forwarded-for", "203.0.113.7"),
+            ("x-forwarded-for", "198.51.100.2"),
+            ("x-forwarded-host", "spoofed"),
+            ("x-real-ip", "spoofed"),
+        ]);
+        set_forwarded(
+            &mut headers,
+            "10.1.2.3".parse().unwrap(),
+            "shop.example.com",
+            "http",
+        );
+        assert_eq!(
+            headers["x-forwarded-for"],
+            "203.0.113.7, 198.51.100.2, 10.1.2.3"
+        );
+        assert_eq!(headers.get_all("x-forwarded-for").iter().count(), 1);
+        assert_eq!(headers["x-real-ip"], "10.1.2.3");
+        assert_eq!(headers["x-forwarded-host"], "shop.example.com");
+        assert_eq!(headers["x-forwarded-proto"], "http");
+
+        let mut fresh = HeaderMap::new();
+        set_forwarded(&mut fresh, "::1".parse().unwrap(), "", "http");
+        assert_eq!(fresh["x-forwarded-for"], "::1");
+        assert!(fresh.get("x-forwarded-host").is_none());
+    }
+}

@@ -1,0 +1,137 @@
+//! `ingress-gateway`: a reverse proxy whose routing is `ingress-router` and whose backends
+//! resolve through `ingress-kube`'s index, configured from Ingress manifests.
+//!
+//! ```text
+//! ingress-gateway -f FILE|DIR... --listen ADDR [--endpoints NS/SERVICE:PORT=ADDR[,ADDR...]]...
+//! ```
+//!
+//! # How a request goes
+//!
+//! 1. [`server`]: hyper-util's auto server accepts HTTP/1.1 (keep-alive) and HTTP/2 with prior
+//!    knowledge (h2c) on the listener.
+//! 2. `ingress_router::tower::RouteLayer`, the tower layer any server can embed, checks the
+//!    host and routes the request once, through the current index snapshot ([`routes::Routes`]),
+//!    leaving a `Routing` in the request's extensions.
+//! 3. [`proxy`]: the service behind the layer answers a refused host with 400, no route with
+//!    404, a backend without endpoints with 503, and `/healthz` itself when no path rule of the
+//!    host claims it; otherwise it resolves the backend to the Service's endpoints, takes them
+//!    in turn (round robin per backend), and forwards through a pooled hyper-util client:
+//!    hop-by-hop headers removed, `X-Forwarded-For` appended, `X-Forwarded-Host`,
+//!    `X-Forwarded-Proto` and `X-Real-IP` set ([`headers`]), both bodies streamed, never
+//!    buffered. A refused or broken upstream is a 502, one that does not connect or answer in
+//!    time a 504.
+//!
+//! # Where the configuration comes from
+//!
+//! [`config`]: the files are loaded with `ingress-model` (every bad document is reported with
+//! its file, document and field, and the rest is served), converted to k8s-openapi objects and
+//! fed to one `ingress_kube::index::Index`, Ingresses, IngressClasses, Services and
+//! EndpointSlices alike. `--endpoints` arguments become the EndpointSlices (and, for a Service
+//! the files lack, the selector-less Service) that the EndpointSlice controller would have
+//! written, fed to the same index: one resolution code path, the cluster's rules.
+//!
+//! Which Ingresses are served is the index's class rule, with controller name `--controller`
+//! (default `example.com/ingress-gateway`): those of an IngressClass of ours, and, in static
+//! mode, those that name no class at all, since files handed to the gateway are meant for it
+//! (`--ignore-classless` turns that off). An Ingress naming a class the files do not define as
+//! ours is not served.
+//!
+//! # In a test
+//!
+//! Everything runs in-process: bind `127.0.0.1:0`, build the routes, spawn the gateway.
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use clap::Parser;
+//! use ingress_gateway::cli::Args;
+//! use ingress_gateway::routes::Routes;
+//! use ingress_gateway::server::Gateway;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let manifests = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/echo.yaml");
+//! let args = Args::try_parse_from(["ingress-gateway", "-f", manifests, "--listen", "127.0.0.1:0"])?;
+//! let mut built = ingress_gateway::config::build(&args);
+//! assert!(built.problems.is_empty());
+//! let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
+//! let gateway = Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args)).await?;
+//! assert!(gateway.local_addr().port() != 0);
+//! gateway.stop().await;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod cli;
+pub mod config;
+pub mod echo;
+pub mod headers;
+pub mod proxy;
+pub mod routes;
+pub mod server;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::cli::Args;
+use crate::proxy::ProxyOptions;
+use crate::routes::Routes;
+use crate::server::Gateway;
+
+/// The proxy options of the command line.
+pub fn proxy_options(args: &Args) -> ProxyOptions {
+    ProxyOptions {
+        connect_timeout: args.connect_timeout,
+        response_timeout: args.response_timeout,
+        max_idle_per_endpoint: args.max_idle_per_endpoint,
+    }
+}
+
+/// The binary: static mode, or the demo with `--demo`. Logs what it skipped, serves until
+/// Ctrl-C or SIGTERM, then drains.
+pub async fn run(args: Args) -> ExitCode {
+    let mut built = config::build(&args);
+    for problem in &built.problems {
+        tracing::warn!("skipped: {problem}");
+    }
+    let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
+    let gateway = match Gateway::bind(args.listen, routes, proxy_options(&args)).await {
+        Ok(gateway) => gateway,
+        Err(e) => {
+            tracing::error!("cannot listen on {}: {e}", args.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        "serving {} Ingresses on http://{}",
+        built.manifests.ingresses.len(),
+        gateway.local_addr()
+    );
+    shutdown_signal().await;
+    tracing::info!("stopping: draining connections");
+    gateway.stop().await;
+    ExitCode::SUCCESS
+}
+
+/// Ctrl-C, or SIGTERM on Unix (what a container runtime sends).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,180 @@
+//! Serving connections: an accept loop on a tokio listener, each connection served by
+//! hyper-util's auto builder (HTTP/1.1 with keep-alive, and HTTP/2 with prior knowledge), and a
+//! graceful stop. The gateway and the demo's echo backends both run on it.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Request, Response};
+use hyper::body::{Body, Incoming};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use ingress_router::tower::RouteLayer;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower_layer::Layer;
+
+use crate::proxy::{Proxy, ProxyOptions, ProxyService};
+use crate::routes::Routes;
+
+/// How long a stop waits for connections to finish their requests in flight.
+pub const DRAIN: Duration = Duration::from_secs(10);
+
+/// A running server: its address, and how to stop it.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    /// Serves `listener` until [`Server::stop`]: each accepted connection gets the service
+    /// `make(peer)`.
+    pub fn spawn<M, S, B>(listener: TcpListener, make: M) -> io::Result<Server>
+    where
+        M: Fn(SocketAddr) -> S + Send + 'static,
+        S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+            + Clone
+            + Send
+            + 'static,
+        S::Future: Send + 'static,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(accept_loop(listener, make, stopped));
+        Ok(Server {
+            addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// The address it listens on (the port the system chose for `:0`).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets the connections finish their requests in flight (up to
+    /// [`DRAIN`]), and returns when all is done.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Server {
+    /// A server dropped without [`Server::stop`] stops at once.
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn accept_loop<M, S, B>(listener: TcpListener, make: M, mut stopped: oneshot::Receiver<()>)
+where
+    M: Fn(SocketAddr) -> S + Send + 'static,
+    S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(make(peer));
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after {DRAIN:?}; closing them");
+    }
+}
+
+/// The gateway: the `RouteLayer` of `ingress-router` in front of the [`Proxy`], on a
+/// [`Server`].
+#[derive(Debug)]
+pub struct Gateway {
+    server: Server,
+    proxy: Arc<Proxy>,
+}
+
+impl Gateway {
+    /// Serves `routes` on `listener`.
+    pub fn spawn(
+        listener: TcpListener,
+        routes: Arc<Routes>,
+        options: ProxyOptions,
+    ) -> io::Result<Gateway> {
+        let proxy = Arc::new(Proxy::new(routes.clone(), options));
+        let layer = RouteLayer::new(routes);
+        let shared = proxy.clone();
+        let server = Server::spawn(listener, move |peer| {
+            layer.layer(ProxyService::new(shared.clone(), peer))
+        })?;
+        Ok(Gateway { server, proxy })
+    }
+
+    /// Binds `addr` and serves `routes` on it.
+    pub async fn bind(
+        addr: SocketAddr,
+        routes: Arc<Routes>,
+        options: ProxyOptions,
+    ) -> io::Result<Gateway> {
+        let listener = TcpListener::bind(addr).await?;
+        Gateway::spawn(listener, routes, options)
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// The routes it serves (store a new snapshot to swap them).
+    pub fn routes(&self) -> &Arc<Routes> {
+        self.proxy.routes()
+    }
+
+    /// Stops gracefully: see [`Server::stop`].
+    pub async fn stop(self) {
+        self.server.stop().await;
+    }
+}

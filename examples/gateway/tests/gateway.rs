@@ -1,0 +1,382 @@
+//! The gateway end to end, on loopback: echo backends, the gateway in-process on 127.0.0.1:0,
+//! and a hyper client, HTTP/1.1 and HTTP/2 with prior knowledge.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use clap::Parser;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use ingress_gateway::cli::Args;
+use ingress_gateway::echo::{Echo, EchoReply};
+use ingress_gateway::routes::Routes;
+use ingress_gateway::server::Gateway;
+
+const V1: &str = "v1.echo.192.168.49.5.sslip.io";
+const V2: &str = "v2.echo.192.168.49.5.sslip.io";
+
+/// Every await on the network is bounded by this.
+const LIMIT: Duration = Duration::from_secs(10);
+
+async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
+    match tokio::time::timeout(LIMIT, future).await {
+        Ok(output) => output,
+        Err(_) => panic!("{what}: no answer within {LIMIT:?}"),
+    }
+}
+
+/// Ingresses beside the founding example: a Service without endpoints and one whose only
+/// endpoint is dead, and a slow one.
+const EXTRA: &str = "
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: more}
+spec:
+  rules:
+  - host: empty.example
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: empty, port: {number: 80}}}}]}
+  - host: dead.example
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: dead, port: {number: 80}}}}]}
+  - host: slow.example
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: slow, port: {number: 80}}}}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: empty}
+spec: {ports: [{port: 80}], selector: {app: nothing}}
+";
+
+struct World {
+    gateway: Gateway,
+    echoes: Vec<Echo>,
+    dir: PathBuf,
+    /// A listener that accepts and never answers (the slow backend); held for the test.
+    _slow: tokio::net::TcpListener,
+}
+
+impl World {
+    async fn start() -> World {
+        let dir = std::env::temp_dir().join(format!(
+            "ingress-gateway-test-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("extra.yaml"), EXTRA).unwrap();
+        let mut echoes = Vec::new();
+        for (service, replicas) in [("echo-v1", 3), ("echo-v2", 2)] {
+            for i in 1..=replicas {
+                let name = format!("{service}-{i}");
+                echoes.push(
+                    Echo::start(&name, &format!("default/{service}"))
+                        .await
+                        .unwrap(),
+                );
+            }
+        }
+        let addrs = |prefix: &str| {
+            echoes
+                .iter()
+                .filter(|e| e.name.starts_with(prefix))
+                .map(|e| e.local_addr().to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        // A port nobody listens on: bound, then released.
+        let dead = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let slow = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let founding = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/echo.yaml");
+        let args = Args::try_parse_from([
+            "ingress-gateway".to_owned(),
+            "-f".into(),
+            founding.into(),
+            "-f".into(),
+            dir.display().to_string(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--endpoints".into(),
+            format!("default/echo-v1:3000={}", addrs("echo-v1-")),
+            "--endpoints".into(),
+            format!("default/echo-v2:3000={}", addrs("echo-v2-")),
+            "--endpoints".into(),
+            format!("default/dead:80={dead}"),
+            "--endpoints".into(),
+            format!("default/slow:80={}", slow.local_addr().unwrap()),
+            "--response-timeout".into(),
+            "500ms".into(),
+        ])
+        .unwrap();
+        let mut built = ingress_gateway::config::build(&args);
+        assert!(built.problems.is_empty(), "{:?}", built.problems);
+        let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
+        let gateway = Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args))
+            .await
+            .unwrap();
+        World {
+            gateway,
+            echoes,
+            dir,
+            _slow: slow,
+        }
+    }
+
+    async fn stop(self) {
+        bounded("gateway stop", self.gateway.stop()).await;
+        for echo in self.echoes {
+            bounded("echo stop", echo.stop()).await;
+        }
+        std::fs::remove_dir_all(&self.dir).unwrap();
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.gateway.local_addr()
+    }
+}
+
+type TestClient = Client<HttpConnector, Empty<Bytes>>;
+
+fn http1() -> TestClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// HTTP/2 with prior knowledge to the gateway, the host in `:authority` (the URI), as an
+/// HTTP/2 client sends it.
+async fn get_h2(gateway: SocketAddr, host: &str, path: &str) -> Answer {
+    let stream = bounded("connect", tokio::net::TcpStream::connect(gateway))
+        .await
+        .unwrap();
+    let (mut sender, connection) = bounded(
+        "h2 handshake",
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)),
+    )
+    .await
+    .unwrap();
+    let driver = tokio::spawn(connection);
+    let request = Request::get(format!("http://{host}{path}"))
+        .version(http::Version::HTTP_2)
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let response = bounded("h2 request", sender.send_request(request))
+        .await
+        .unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    let status = response.status();
+    let body = bounded("h2 body", response.into_body().collect())
+        .await
+        .unwrap();
+    drop(sender);
+    let _ = bounded("h2 close", driver).await;
+    Answer {
+        status,
+        text: String::from_utf8_lossy(&body.to_bytes()).into_owned(),
+    }
+}
+
+/// HTTP/1.1 through the pooled client, or HTTP/2.
+#[derive(Clone, Copy, Debug)]
+enum Proto {
+    H1,
+    H2,
+}
+
+async fn get_with(
+    proto: Proto,
+    client: &TestClient,
+    gateway: SocketAddr,
+    host: &str,
+    path: &str,
+) -> Answer {
+    match proto {
+        Proto::H1 => get(client, gateway, host, path, &[]).await,
+        Proto::H2 => get_h2(gateway, host, path).await,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    text: String,
+}
+
+impl Answer {
+    fn echo(&self) -> EchoReply {
+        EchoReply::parse(&self.text)
+            .unwrap_or_else(|| panic!("not an echo reply ({}): {}", self.status, self.text))
+    }
+}
+
+async fn get(
+    client: &TestClient,
+    gateway: SocketAddr,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Answer {
+    let mut request = Request::get(format!("http://{gateway}{path}")).header("host", host);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Empty::new()).unwrap();
+    let response = bounded("request", client.request(request)).await.unwrap();
+    let status = response.status();
+    let body = bounded("body", response.into_body().collect())
+        .await
+        .unwrap();
+    Answer {
+        status,
+        text: String::from_utf8_lossy(&body.to_bytes()).into_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_founding_example_routes_by_host_over_both_protocols() {
+    let world = World::start().await;
+    let client = http1();
+    for proto in [Proto::H1, Proto::H2] {
+        let mut v1 = BTreeSet::new();
+        for _ in 0..6 {
+            let answer = get_with(proto, &client, world.addr(), V1, "/some/path?q=1").await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+            let reply = answer.echo();
+            assert_eq!(reply.service, "default/echo-v1");
+            assert_eq!(
+                (reply.host.as_str(), reply.path.as_str()),
+                (V1, "/some/path?q=1")
+            );
+            v1.insert(reply.replica);
+        }
+        assert_eq!(
+            v1,
+            BTreeSet::from(["echo-v1-1".into(), "echo-v1-2".into(), "echo-v1-3".into()])
+        );
+        let answer = get_with(proto, &client, world.addr(), V2, "/").await;
+        assert_eq!(answer.status, StatusCode::OK, "{proto:?}");
+        assert!(
+            answer.echo().replica.starts_with("echo-v2-"),
+            "{}",
+            answer.text
+        );
+
+        let answer = get_with(proto, &client, world.addr(), "unknown.example", "/").await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.text);
+    }
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unavailable_dead_and_slow_backends_get_503_502_504() {
+    let world = World::start().await;
+    let client = http1();
+    let answer = get(&client, world.addr(), "empty.example", "/", &[]).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        answer.text
+    );
+    assert!(
+        answer.text.contains("no ready endpoints"),
+        "{}",
+        answer.text
+    );
+    let answer = get(&client, world.addr(), "dead.example", "/", &[]).await;
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY, "{}", answer.text);
+    let answer = get(&client, world.addr(), "slow.example", "/", &[]).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::GATEWAY_TIMEOUT,
+        "{}",
+        answer.text
+    );
+    // The gateway is still fine.
+    assert_eq!(
+        get(&client, world.addr(), V1, "/", &[]).await.status,
+        StatusCode::OK
+    );
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hop_by_hop_headers_stay_and_the_upstream_learns_who_asked() {
+    let world = World::start().await;
+    let answer = get(
+        &http1(),
+        world.addr(),
+        V1,
+        "/",
+        &[
+            ("connection", "x-secret"),
+            ("x-secret", "only for the first hop"),
+            ("proxy-connection", "keep-alive"),
+            ("keep-alive", "timeout=5"),
+            ("x-forwarded-for", "203.0.113.7"),
+            ("x-kept", "yes"),
+        ],
+    )
+    .await;
+    let reply = answer.echo();
+    for gone in ["x-secret", "proxy-connection", "keep-alive"] {
+        assert!(
+            reply.header(gone).is_empty(),
+            "{gone} reached the upstream: {reply:?}"
+        );
+    }
+    assert!(
+        !reply
+            .header("connection")
+            .iter()
+            .any(|c| c.contains("x-secret")),
+        "{reply:?}"
+    );
+    assert_eq!(reply.header("x-kept"), ["yes"]);
+    assert_eq!(reply.header("x-forwarded-for"), ["203.0.113.7, 127.0.0.1"]);
+    assert_eq!(reply.header("x-real-ip"), ["127.0.0.1"]);
+    assert_eq!(reply.header("x-forwarded-host"), [V1]);
+    assert_eq!(reply.header("x-forwarded-proto"), ["http"]);
+    assert_eq!(reply.host, V1);
+
+    // Over HTTP/2 the host is the `:authority`; the upstream still gets it as `Host`.
+    let reply = get_h2(world.addr(), V1, "/h2").await.echo();
+    assert_eq!((reply.host.as_str(), reply.path.as_str()), (V1, "/h2"));
+    assert_eq!(reply.header("x-forwarded-host"), [V1]);
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_hosts_get_400_and_healthz_never_shadows_a_rule() {
+    let world = World::start().await;
+    let client = http1();
+    for bad in [
+        "user@x",
+        "user@v1.echo.192.168.49.5.sslip.io",
+        "a b",
+        "x:http",
+    ] {
+        let answer = get(&client, world.addr(), bad, "/", &[]).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            answer.text
+        );
+    }
+    let answer = get(&client, world.addr(), "127.0.0.1", "/healthz", &[]).await;
+    assert_eq!(
+        (answer.status, answer.text.as_str()),
+        (StatusCode::OK, "ok\n")
+    );
+    // The v1 host's `/` Prefix rule claims /healthz: it goes to the backend.
+    let answer = get(&client, world.addr(), V1, "/healthz", &[]).await;
+    assert_eq!(answer.echo().path, "/healthz");
+    world.stop().await;
+}
