@@ -60,24 +60,70 @@
 //!
 //! # Example
 //!
-//! ```no_run
-//! use ingress_kube::driver::{Driver, DriverConfig};
+//! Against the in-process API server of this repository's tests (`ingress-apiserver`); a
+//! real cluster takes `kube::Client::try_default()` instead, as in the
+//! [crate documentation](crate#following-a-cluster-the-driver).
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use ingress_apiserver::ApiServer;
+//! use ingress_kube::driver::{Driver, DriverConfig, Published};
 //! use ingress_kube::index::IndexConfig;
 //! use ingress_router::RequestView;
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = kube::Client::try_default().await?;
-//! let driver = Driver::start(client, DriverConfig::new(IndexConfig::new("example.com/ingress-gateway")));
-//! let first = driver.ready().await?; // every kind listed
-//! println!("{:?}", first.route(&RequestView::new("shop.example.com", "/")).error_status());
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = ApiServer::start().await?;
+//! server.store().load(r#"
+//! apiVersion: networking.k8s.io/v1
+//! kind: IngressClass
+//! metadata: {name: gateway}
+//! spec: {controller: example.com/ingress-gateway}
+//! ---
+//! apiVersion: networking.k8s.io/v1
+//! kind: Ingress
+//! metadata: {name: shop, namespace: prod}
+//! spec:
+//!   ingressClassName: gateway
+//!   rules:
+//!   - host: shop.example.com
+//!     http:
+//!       paths:
+//!       - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+//! "#)?;
+//! let client = kube::Client::try_from(kube::Config::new(server.url().parse()?))?;
+//! let config = DriverConfig::new(IndexConfig::new("example.com/ingress-gateway"));
+//! let driver = Driver::start(client, config);
 //!
+//! let wait = Duration::from_secs(10);
+//! let first = tokio::time::timeout(wait, driver.ready()).await??; // every kind listed
+//! let shop = RequestView::new("shop.example.com", "/");
+//! assert_eq!(first.route(&shop).error_status(), Some(503)); // no Service `web` yet
+//!
+//! // The Service and its endpoints appear: one new snapshot, on the same route table.
 //! let mut snapshots = driver.subscribe();
-//! while snapshots.changed().await.is_ok() {
-//!     let Some(snapshot) = snapshots.borrow_and_update().clone() else { continue };
-//!     // Swap it into the data path.
-//!     # drop(snapshot);
-//! }
-//! driver.shutdown().await;
+//! server.store().load(r#"
+//! apiVersion: v1
+//! kind: Service
+//! metadata: {name: web, namespace: prod}
+//! spec: {ports: [{port: 80, targetPort: 8080}]}
+//! ---
+//! apiVersion: discovery.k8s.io/v1
+//! kind: EndpointSlice
+//! metadata: {name: web-1, namespace: prod, labels: {kubernetes.io/service-name: web}}
+//! addressType: IPv4
+//! ports: [{port: 8080}]
+//! endpoints: [{addresses: [10.0.0.7]}]
+//! "#)?;
+//! let forwards = |s: &Published| s.as_deref().is_some_and(|s| s.route(&shop).error_status().is_none());
+//! let now = tokio::time::timeout(wait, snapshots.wait_for(forwards)).await??.clone().unwrap();
+//! let routed = now.route(&shop);
+//! assert_eq!(routed.resolved.unwrap().endpoints().unwrap(), ["10.0.0.7:8080".parse()?]);
+//! assert!(now.table_ptr_eq(&first));
+//!
+//! driver.shutdown().await; // every watch closed
+//! server.shutdown().await;
 //! # Ok(()) }
 //! ```
 
