@@ -114,6 +114,16 @@ impl Events {
         }
         loop {
             tokio::select! {
+                // Leadership first: once it is lost, nothing more is written.
+                biased;
+                changed = self.leader.changed(), if elector => {
+                    let now = changed.is_ok() && *self.leader.borrow_and_update();
+                    elector = changed.is_ok();
+                    if now && !leading {
+                        self.report_standing().await;
+                    }
+                    leading = now;
+                }
                 skipped = rx.recv() => {
                     let Some(skipped) = skipped else { return };
                     if let Some(uid) = &skipped.uid {
@@ -123,14 +133,6 @@ impl Events {
                     if leading {
                         self.publish(&skipped.error, skipped.uid.as_deref()).await;
                     }
-                }
-                changed = self.leader.changed(), if elector => {
-                    let now = changed.is_ok() && *self.leader.borrow_and_update();
-                    elector = changed.is_ok();
-                    if now && !leading {
-                        self.report_standing().await;
-                    }
-                    leading = now;
                 }
             }
         }
