@@ -2,7 +2,7 @@
 //! leads: every replica sees the same objects, and one Event per problem is what a user reading
 //! `kubectl describe` wants.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -129,6 +129,7 @@ impl Events {
                     if let Some(uid) = &skipped.uid {
                         let key = (skipped.error.kind, skipped.error.object.clone());
                         self.uids.insert(key, uid.clone());
+                        self.bound_uids();
                     }
                     if leading {
                         self.publish(&skipped.error, skipped.uid.as_deref()).await;
@@ -138,15 +139,39 @@ impl Events {
         }
     }
 
-    async fn report_standing(&mut self) {
+    /// The problems standing as of the driver's last publication.
+    fn standing(&self) -> Vec<ObjectError> {
+        self.standing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Forgets the uids of objects no longer standing (fixed or deleted).
+    fn forget_fixed(&mut self, standing: &[ObjectError]) {
+        let standing: HashSet<(ObjectKind, &NamespacedName)> =
+            standing.iter().map(|e| (e.kind, &e.object)).collect();
+        self.uids
+            .retain(|(kind, key), _| standing.contains(&(*kind, key)));
+    }
+
+    /// Keeps the uid map bounded for a follower that sees objects break and heal for months:
+    /// pruned once it has grown well past the standing list.
+    fn bound_uids(&mut self) {
         let standing = self
             .standing
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        // Forget the uids of objects fixed or deleted since.
-        self.uids
-            .retain(|(kind, key), _| standing.iter().any(|e| e.kind == *kind && e.object == *key));
+            .len();
+        if self.uids.len() > 2 * standing + 64 {
+            let standing = self.standing();
+            self.forget_fixed(&standing);
+        }
+    }
+
+    async fn report_standing(&mut self) {
+        let standing = self.standing();
+        self.forget_fixed(&standing);
         for error in &standing {
             let uid = self.uids.get(&(error.kind, error.object.clone())).cloned();
             self.publish(error, uid.as_deref()).await;
