@@ -9,28 +9,24 @@
 //! | the driver | always | watches, indexes, publishes snapshots (every replica serves traffic) |
 //! | the elector | when a [`LeaseConfig`] is given | holds or follows the Lease; without one, this replica acts as the leader (a single replica) |
 //! | status | while leading, when a [`Publish`] is given | after each published snapshot, each change of leadership, and every `resync`: [`StatusWriter::sync`] over the Ingresses it watches, ours decided by [`Snapshot::serves`](crate::index::Snapshot::serves) |
-//! | events | while leading | a `Warning` Event (reason `Skipped`) on each object the driver skipped, once per distinct problem |
+//! | events | while leading | the driver's [`EventReporting`]: a `Warning` Event (reason `Skipped`) on each object it skipped |
 //!
 //! The status task watches Ingresses itself (their `status` is what it compares; the index
 //! drops it), decoding them one by one as the driver does, so one malformed Ingress never
 //! stops status for the others.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::Api;
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::driver::{Driver, DriverConfig, Namespaces, Published, watch::Lenient};
-use crate::index::{ObjectError, ObjectKind};
+use crate::driver::{Driver, DriverConfig, EventReporting, Namespaces, Published, watch::Lenient};
 use crate::lease::{LeaderElector, LeaseConfig};
 use crate::status::{Publish, StatusWriter};
 
@@ -120,7 +116,16 @@ impl Controller {
             }
         };
         let namespaces = config.driver.namespaces.clone();
-        let driver = Driver::start(client.clone(), config.driver);
+        // Skipped objects get their Events from the driver, while this replica leads.
+        let reporter = Reporter {
+            controller: config.reporter,
+            instance: identity,
+        };
+        let driver_config = config.driver.events(EventReporting {
+            reporter,
+            leader: leading.clone(),
+        });
+        let driver = Driver::start(client.clone(), driver_config);
         if let Some(publish) = config.publish {
             let store = watch_ingresses(&client, &namespaces, &mut tasks);
             let writer = StatusWriter::new(client.clone(), publish);
@@ -133,18 +138,6 @@ impl Controller {
                 stopped.clone(),
             ));
         }
-        let reporter = Reporter {
-            controller: config.reporter,
-            instance: identity,
-        };
-        let events = Recorder::new(client, reporter);
-        tasks.spawn(events_loop(
-            events,
-            driver.subscribe(),
-            driver.error_source(),
-            leading.clone(),
-            stopped,
-        ));
         Controller {
             driver,
             leading,
@@ -257,65 +250,6 @@ async fn status_loop(
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "status: cannot read our addresses"),
-        }
-    }
-}
-
-fn reference(error: &ObjectError) -> ObjectReference {
-    let api_version = match error.kind {
-        ObjectKind::Ingress | ObjectKind::IngressClass => "networking.k8s.io/v1",
-        ObjectKind::Service | ObjectKind::Secret => "v1",
-        ObjectKind::EndpointSlice => "discovery.k8s.io/v1",
-    };
-    let namespace = error.object.namespace();
-    ObjectReference {
-        api_version: Some(api_version.to_owned()),
-        kind: Some(error.kind.as_str().to_owned()),
-        name: Some(error.object.name().to_owned()),
-        namespace: (!namespace.is_empty()).then(|| namespace.to_owned()),
-        ..ObjectReference::default()
-    }
-}
-
-/// While leading, an Event on each object the driver skipped, once per distinct problem
-/// (checked at each publication and every second, since a skipped object changes no
-/// snapshot).
-async fn events_loop(
-    recorder: Recorder,
-    mut snapshots: watch::Receiver<Published>,
-    errors: Arc<std::sync::Mutex<Vec<ObjectError>>>,
-    leading: watch::Receiver<bool>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let mut reported: BTreeSet<String> = BTreeSet::new();
-    loop {
-        tokio::select! {
-            changed = snapshots.changed() => if changed.is_err() { return },
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = stopped.wait_for(|s| *s) => return,
-        }
-        if !*leading.borrow() {
-            continue;
-        }
-        let current = errors.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        for error in current {
-            let key = error.to_string();
-            if reported.contains(&key) {
-                continue;
-            }
-            let event = Event {
-                type_: EventType::Warning,
-                reason: "Skipped".to_owned(),
-                note: Some(key.clone()),
-                action: "Sync".to_owned(),
-                secondary: None,
-            };
-            match recorder.publish(&event, &reference(&error)).await {
-                Ok(()) => {
-                    reported.insert(key);
-                }
-                Err(e) => tracing::warn!(error = %e, object = %key, "events: cannot publish"),
-            }
         }
     }
 }

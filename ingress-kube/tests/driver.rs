@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ingress_apiserver::{ApiServer, Verb};
-use ingress_kube::driver::{Driver, DriverConfig, Namespaces};
+use ingress_kube::driver::{Driver, DriverConfig, EventReporting, Namespaces};
 use ingress_kube::index::{IndexConfig, ObjectKind, Reason, Snapshot};
 use ingress_router::RequestView;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -718,6 +718,118 @@ async fn changes_that_do_not_move_routing_publish_nothing() {
     assert_eq!(driver.stats().published, before.published);
     let now = driver.snapshot().expect("snapshot");
     assert!(Arc::ptr_eq(&now, &first), "the same snapshot");
+    driver.shutdown().await;
+    server.shutdown().await;
+}
+
+/// The `events.k8s.io/v1` Events in the store: (kind, name, uid, note) of what each regards.
+fn events(server: &ApiServer) -> Vec<(String, String, String, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let mut events: Vec<_> = server
+        .store()
+        .list("events.k8s.io/v1", "Event", None)
+        .iter()
+        .map(|e| {
+            assert_eq!(e["type"], "Warning");
+            assert_eq!(e["reason"], "Skipped");
+            let r = &e["regarding"];
+            (
+                text(&r["kind"]),
+                text(&r["name"]),
+                text(&r["uid"]),
+                text(&e["note"]),
+            )
+        })
+        .collect();
+    events.sort();
+    events
+}
+
+async fn until_events(server: &ApiServer, n: usize) -> Vec<(String, String, String, String)> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let now = events(server);
+        if now.len() >= n {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "only these Events: {now:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipped_objects_get_kubernetes_events_while_leading() {
+    let server = seeded().await;
+    let store = server.store();
+    let broken = store
+        .apply(malformed_ingress("broken", "broken.example"))
+        .expect("malformed");
+    // What the index cannot use: a TLS Secret without its key.
+    let cert = store
+        .apply(
+            json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+            "metadata": {"name": "cert", "namespace": "default"},
+            "data": {"tls.crt": "Y2VydA=="}}),
+        )
+        .expect("secret");
+    let (leader, leading) = tokio::sync::watch::channel(false);
+    let reporting = EventReporting {
+        reporter: "ingress-gateway".into(),
+        leader: leading,
+    };
+    let driver = Driver::start(client(&server), config().events(reporting));
+    ready(&driver).await;
+    assert_eq!(driver.errors().len(), 2, "{:?}", driver.errors());
+
+    // Not leading: nothing is written.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(events(&server).is_empty(), "{:?}", events(&server));
+
+    // Leading: the standing problems are reported once, on the objects (uids included).
+    leader.send_replace(true);
+    let reported = until_events(&server, 2).await;
+    let uid = |o: &Value| o["metadata"]["uid"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(reported.len(), 2, "{reported:?}");
+    assert_eq!(
+        (&reported[0].0, &reported[0].1, &reported[0].2),
+        (&"Ingress".to_owned(), &"broken".to_owned(), &uid(&broken))
+    );
+    assert!(reported[0].3.contains(BAD_PORT), "{}", reported[0].3);
+    assert_eq!(
+        (&reported[1].0, &reported[1].1, &reported[1].2),
+        (&"Secret".to_owned(), &"cert".to_owned(), &uid(&cert))
+    );
+    assert!(reported[1].3.contains("data[tls.key]"), "{}", reported[1].3);
+
+    // A new problem while leading: reported as it is seen.
+    let other = store
+        .apply(malformed_ingress("other", "other.example"))
+        .expect("malformed");
+    let reported = until_events(&server, 3).await;
+    assert!(
+        reported
+            .iter()
+            .any(|e| e.1 == "other" && e.2 == uid(&other)),
+        "{reported:?}"
+    );
+
+    // Leadership lost: nothing more is written.
+    leader.send_replace(false);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    store
+        .apply(malformed_ingress("third", "third.example"))
+        .expect("malformed");
+    let deadline = Instant::now() + WAIT;
+    while !driver.errors().iter().any(|e| e.object.name() == "third") {
+        assert!(
+            Instant::now() < deadline,
+            "third never reported: {:?}",
+            driver.errors()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(events(&server).len(), 3, "{:?}", events(&server));
     driver.shutdown().await;
     server.shutdown().await;
 }

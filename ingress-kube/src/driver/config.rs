@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::EventReporting;
 use crate::index::IndexConfig;
 
 /// Which namespaces the driver watches for Ingresses, Services, EndpointSlices and Secrets
@@ -68,6 +69,9 @@ pub struct DriverConfig {
     /// The longest a change waits for publication however busy the cluster is, counted from
     /// the first change not yet published. Default 1 s.
     pub max_delay: Duration,
+    /// Kubernetes Events on skipped objects, while leading. Default: none (skipped objects
+    /// are logged and listed in [`Driver::errors`](super::Driver::errors) either way).
+    pub events: Option<EventReporting>,
 }
 
 impl DriverConfig {
@@ -79,6 +83,7 @@ impl DriverConfig {
             label_selector: None,
             quiet_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(1),
+            events: None,
         }
     }
 
@@ -103,6 +108,12 @@ impl DriverConfig {
     /// Sets [`DriverConfig::max_delay`].
     pub fn max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
+        self
+    }
+
+    /// Sets [`DriverConfig::events`].
+    pub fn events(mut self, reporting: EventReporting) -> Self {
+        self.events = Some(reporting);
         self
     }
 }

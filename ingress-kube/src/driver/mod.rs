@@ -42,7 +42,9 @@
 //!   list of its kind on every retry. The object is skipped (the version before it is
 //!   dropped too: the driver follows the cluster), logged with its kind, `namespace/name`
 //!   and field path, and listed in [`Driver::errors`] until it is fixed or deleted, beside
-//!   what the index itself could not use.
+//!   what the index itself could not use. With [`DriverConfig::events`], each skipped object
+//!   also gets a Kubernetes Event (type `Warning`, reason [`SKIPPED_REASON`]) while this
+//!   replica leads.
 //! * **Shutdown stops everything.** [`Driver::shutdown`] (or dropping the [`Driver`]) aborts
 //!   every task it started, closing their watches.
 //!
@@ -58,32 +60,79 @@
 //!
 //! # Example
 //!
-//! ```no_run
-//! use ingress_kube::driver::{Driver, DriverConfig};
+//! Against the in-process API server of this repository's tests (`ingress-apiserver`); a
+//! real cluster takes `kube::Client::try_default()` instead, as in the
+//! [crate documentation](crate#following-a-cluster-the-driver).
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use ingress_apiserver::ApiServer;
+//! use ingress_kube::driver::{Driver, DriverConfig, Published};
 //! use ingress_kube::index::IndexConfig;
 //! use ingress_router::RequestView;
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = kube::Client::try_default().await?;
-//! let driver = Driver::start(client, DriverConfig::new(IndexConfig::new("example.com/ingress-gateway")));
-//! let first = driver.ready().await?; // every kind listed
-//! println!("{:?}", first.route(&RequestView::new("shop.example.com", "/")).error_status());
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = ApiServer::start().await?;
+//! server.store().load(r#"
+//! apiVersion: networking.k8s.io/v1
+//! kind: IngressClass
+//! metadata: {name: gateway}
+//! spec: {controller: example.com/ingress-gateway}
+//! ---
+//! apiVersion: networking.k8s.io/v1
+//! kind: Ingress
+//! metadata: {name: shop, namespace: prod}
+//! spec:
+//!   ingressClassName: gateway
+//!   rules:
+//!   - host: shop.example.com
+//!     http:
+//!       paths:
+//!       - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+//! "#)?;
+//! let client = kube::Client::try_from(kube::Config::new(server.url().parse()?))?;
+//! let config = DriverConfig::new(IndexConfig::new("example.com/ingress-gateway"));
+//! let driver = Driver::start(client, config);
 //!
+//! let wait = Duration::from_secs(10);
+//! let first = tokio::time::timeout(wait, driver.ready()).await??; // every kind listed
+//! let shop = RequestView::new("shop.example.com", "/");
+//! assert_eq!(first.route(&shop).error_status(), Some(503)); // no Service `web` yet
+//!
+//! // The Service and its endpoints appear: one new snapshot, on the same route table.
 //! let mut snapshots = driver.subscribe();
-//! while snapshots.changed().await.is_ok() {
-//!     let Some(snapshot) = snapshots.borrow_and_update().clone() else { continue };
-//!     // Swap it into the data path.
-//!     # drop(snapshot);
-//! }
-//! driver.shutdown().await;
+//! server.store().load(r#"
+//! apiVersion: v1
+//! kind: Service
+//! metadata: {name: web, namespace: prod}
+//! spec: {ports: [{port: 80, targetPort: 8080}]}
+//! ---
+//! apiVersion: discovery.k8s.io/v1
+//! kind: EndpointSlice
+//! metadata: {name: web-1, namespace: prod, labels: {kubernetes.io/service-name: web}}
+//! addressType: IPv4
+//! ports: [{port: 8080}]
+//! endpoints: [{addresses: [10.0.0.7]}]
+//! "#)?;
+//! let forwards = |s: &Published| s.as_deref().is_some_and(|s| s.route(&shop).error_status().is_none());
+//! let now = tokio::time::timeout(wait, snapshots.wait_for(forwards)).await??.clone().unwrap();
+//! let routed = now.route(&shop);
+//! assert_eq!(routed.resolved.unwrap().endpoints().unwrap(), ["10.0.0.7:8080".parse()?]);
+//! assert!(now.table_ptr_eq(&first));
+//!
+//! driver.shutdown().await; // every watch closed
+//! server.shutdown().await;
 //! # Ok(()) }
 //! ```
 
 mod coalesce;
 mod config;
+mod events;
 pub(crate) mod watch;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -97,12 +146,14 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 pub use config::{DriverConfig, Namespaces};
+pub use events::{EventReporting, SKIPPED_REASON};
 
 use crate::index::{
     Change, Index, NamespacedName, Object, ObjectError, ObjectKind, Resource, Snapshot,
     TLS_SECRET_TYPE,
 };
 use coalesce::Coalescer;
+use events::{Events, Skipped};
 use watch::{Message, Source};
 
 /// What subscribers receive: `None` until the first full list, then every published snapshot.
@@ -224,7 +275,20 @@ impl Driver {
         }
         drop(tx);
 
-        let worker = Worker::new(&config, sources, publish, counters.clone(), errors.clone());
+        let reports = config.events.clone().map(|reporting| {
+            let (reports, queue) = mpsc::channel(QUEUE);
+            let events = Events::new(client.clone(), reporting, errors.clone());
+            tasks.spawn(events.run(queue));
+            reports
+        });
+        let worker = Worker::new(
+            &config,
+            sources,
+            publish,
+            counters.clone(),
+            errors.clone(),
+            reports,
+        );
         tasks.spawn(worker.run(rx));
         Driver {
             snapshots,
@@ -282,11 +346,6 @@ impl Driver {
             .clone()
     }
 
-    /// The shared list behind [`Driver::errors`], for the controller's events task.
-    pub(crate) fn error_source(&self) -> Arc<Mutex<Vec<ObjectError>>> {
-        self.errors.clone()
-    }
-
     /// Stops every task the driver started (watchers and the index task) and waits for them
     /// to end. Subscribers keep the last snapshot; their `changed()` then fails.
     pub async fn shutdown(mut self) {
@@ -327,6 +386,8 @@ struct Worker {
     publish: channel::Sender<Published>,
     counters: Arc<Counters>,
     errors: Arc<Mutex<Vec<ObjectError>>>,
+    /// Where skipped objects go to become Kubernetes Events, when configured.
+    reports: Option<mpsc::Sender<Skipped>>,
     started: Instant,
 }
 
@@ -337,6 +398,7 @@ impl Worker {
         publish: channel::Sender<Published>,
         counters: Arc<Counters>,
         errors: Arc<Mutex<Vec<ObjectError>>>,
+        reports: Option<mpsc::Sender<Skipped>>,
     ) -> Self {
         let per_kind = |kind| sources.iter().filter(|s| s.kind == kind).count();
         let sources: Vec<SourceState> = sources
@@ -357,6 +419,7 @@ impl Worker {
             publish,
             counters,
             errors,
+            reports,
             started: Instant::now(),
         }
     }
@@ -402,7 +465,7 @@ impl Worker {
     }
 
     /// A (re)list of one watcher; returns whether anything changed.
-    fn listed(&mut self, source: usize, objects: Vec<Object>, malformed: Vec<ObjectError>) -> bool {
+    fn listed(&mut self, source: usize, objects: Vec<Object>, malformed: Vec<Skipped>) -> bool {
         self.counters.lists.fetch_add(1, Ordering::Relaxed);
         let Some(state) = self.sources.get_mut(source) else {
             return false;
@@ -415,8 +478,10 @@ impl Worker {
         self.malformed
             .retain(|(k, key), _| *k != kind || !state.covers(key));
         let mut changed = before != self.malformed.len() || !malformed.is_empty();
-        for e in malformed {
-            self.malformed.insert((kind, e.object.clone()), e);
+        for skipped in malformed {
+            self.malformed
+                .insert((kind, skipped.error.object.clone()), skipped.error.clone());
+            report(self.reports.as_ref(), skipped);
         }
 
         if state.shared {
@@ -425,7 +490,13 @@ impl Worker {
                 if let Some(key) = identity(&object) {
                     now.insert(key);
                 }
-                changed |= noteworthy(&self.index.apply(object));
+                let uid = object.metadata().uid.clone();
+                let change = self.index.apply(object);
+                changed |= noteworthy(&change);
+                for error in change.errors {
+                    let uid = uid.clone();
+                    report(self.reports.as_ref(), Skipped { error, uid });
+                }
             }
             let gone: Vec<NamespacedName> = state.known.difference(&now).cloned().collect();
             state.known = now;
@@ -433,7 +504,20 @@ impl Worker {
                 changed |= noteworthy(&delete(&mut self.index, kind, &key));
             }
         } else {
-            changed |= noteworthy(&reset(&mut self.index, kind, objects));
+            // The uids, for the Events on what the index cannot use (only when reporting).
+            let uids: HashMap<NamespacedName, String> = match self.reports {
+                Some(_) => objects
+                    .iter()
+                    .filter_map(|o| Some((identity(o)?, o.metadata().uid.clone()?)))
+                    .collect(),
+                None => HashMap::new(),
+            };
+            let change = reset(&mut self.index, kind, objects);
+            changed |= noteworthy(&change);
+            for error in change.errors {
+                let uid = uids.get(&error.object).cloned();
+                report(self.reports.as_ref(), Skipped { error, uid });
+            }
         }
 
         if first {
@@ -446,7 +530,7 @@ impl Worker {
         changed
     }
 
-    fn applied(&mut self, source: usize, object: Result<Object, ObjectError>) -> bool {
+    fn applied(&mut self, source: usize, object: Result<Object, Skipped>) -> bool {
         let Some(state) = self.sources.get_mut(source) else {
             return false;
         };
@@ -461,15 +545,24 @@ impl Worker {
                         state.known.insert(key);
                     }
                 }
-                changed | noteworthy(&self.index.apply(object))
+                let uid = object.metadata().uid.clone();
+                let change = self.index.apply(object);
+                changed |= noteworthy(&change);
+                for error in change.errors {
+                    let uid = uid.clone();
+                    report(self.reports.as_ref(), Skipped { error, uid });
+                }
+                changed
             }
-            Err(e) => {
+            Err(skipped) => {
                 // The version before is dropped: the cluster no longer has it.
-                let key = e.object.clone();
+                let key = skipped.error.object.clone();
                 if state.shared {
                     state.known.remove(&key);
                 }
-                self.malformed.insert((kind, key.clone()), e);
+                self.malformed
+                    .insert((kind, key.clone()), skipped.error.clone());
+                report(self.reports.as_ref(), skipped);
                 delete(&mut self.index, kind, &key);
                 true
             }
@@ -525,6 +618,16 @@ impl Worker {
         errors.extend(self.index.errors().cloned());
         errors.sort_by(|a, b| (a.kind, &a.object).cmp(&(b.kind, &b.object)));
         *self.errors.lock().unwrap_or_else(|e| e.into_inner()) = errors;
+    }
+}
+
+/// Hands a skipped object to the Event reporter, if there is one. Events are best effort: a
+/// full queue drops the report (the object is still logged and listed in [`Driver::errors`]).
+fn report(reports: Option<&mpsc::Sender<Skipped>>, skipped: Skipped) {
+    if let Some(reports) = reports
+        && let Err(mpsc::error::TrySendError::Full(skipped)) = reports.try_send(skipped)
+    {
+        tracing::debug!(object = %skipped.error.object, "Event queue full; report dropped");
     }
 }
 

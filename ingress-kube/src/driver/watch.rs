@@ -21,6 +21,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::Counters;
+use super::events::Skipped;
 use crate::index::{NamespacedName, Object, ObjectError, ObjectKind, Resource};
 
 /// One object as the API server sent it: decoded, or malformed.
@@ -35,7 +36,7 @@ pub(crate) enum Lenient<K> {
 /// An object that could not be decoded.
 #[derive(Clone, Debug)]
 pub(crate) struct Malformed {
-    /// Its identity: name, namespace and resourceVersion, read as strings.
+    /// Its identity: name, namespace, uid and resourceVersion, read as strings.
     metadata: ObjectMeta,
     /// Where decoding stopped (`spec.rules[0].http.paths[0].backend.service.port.number`).
     path: String,
@@ -55,6 +56,7 @@ impl<K: DeserializeOwned> Lenient<K> {
         let metadata = ObjectMeta {
             name: text("/metadata/name"),
             namespace: text("/metadata/namespace"),
+            uid: text("/metadata/uid"),
             resource_version: text("/metadata/resourceVersion"),
             ..ObjectMeta::default()
         };
@@ -150,13 +152,13 @@ pub(crate) enum Message {
     Listed {
         source: usize,
         objects: Vec<Object>,
-        malformed: Vec<ObjectError>,
+        malformed: Vec<Skipped>,
     },
     /// An object was added or changed (or could not be decoded). Boxed: a channel slot holds
     /// any message, and most are small.
     Applied {
         source: usize,
-        object: Box<Result<Object, ObjectError>>,
+        object: Box<Result<Object, Skipped>>,
     },
     /// An object was deleted.
     Deleted { source: usize, key: NamespacedName },
@@ -189,7 +191,7 @@ fn key_of(kind: ObjectKind, meta: &ObjectMeta) -> NamespacedName {
 }
 
 /// The object, or the report of why it was skipped (logged here, once per sighting).
-fn accept<K: Watched>(object: Lenient<K>, counters: &Counters) -> Result<Object, ObjectError> {
+fn accept<K: Watched>(object: Lenient<K>, counters: &Counters) -> Result<Object, Skipped> {
     match object {
         Lenient::Decoded(object) => Ok(object.into()),
         Lenient::Malformed(malformed) => {
@@ -208,12 +210,10 @@ fn accept<K: Watched>(object: Lenient<K>, counters: &Counters) -> Result<Object,
                 error = %message,
                 "malformed object skipped"
             );
-            Err(ObjectError::new(
-                kind,
-                &key,
-                path,
-                format!("{message} ({kind} skipped)"),
-            ))
+            Err(Skipped {
+                error: ObjectError::new(kind, &key, path, format!("{message} ({kind} skipped)")),
+                uid: metadata.uid,
+            })
         }
     }
 }
