@@ -64,6 +64,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod echo;
 pub mod headers;
 pub mod proxy;
@@ -90,6 +91,9 @@ pub fn proxy_options(args: &Args) -> ProxyOptions {
 /// The binary: static mode, or the demo with `--demo`. Logs what it skipped, serves until
 /// Ctrl-C or SIGTERM, then drains.
 pub async fn run(args: Args) -> ExitCode {
+    if args.demo {
+        return demo::run(&args).await;
+    }
     let mut built = config::build(&args);
     for problem in &built.problems {
         tracing::warn!("skipped: {problem}");
