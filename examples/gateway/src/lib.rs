@@ -11,7 +11,9 @@
 //!    knowledge (h2c) on the listener.
 //! 2. `ingress_router::tower::RouteLayer`, the tower layer any server can embed, checks the
 //!    host and routes the request once, through the current index snapshot ([`routes::Routes`]),
-//!    leaving a `Routing` in the request's extensions.
+//!    leaving a `Routing` in the request's extensions. `examples/embed.rs` in this package puts
+//!    the same layer in a plain hyper server of its own
+//!    (`cargo run -p ingress-gateway --example embed`).
 //! 3. [`proxy`]: the service behind the layer answers a refused host with 400, no route with
 //!    404, a backend without endpoints with 503, and `/healthz` itself when no path rule of the
 //!    host claims it; otherwise it resolves the backend to the Service's endpoints, takes them
@@ -64,6 +66,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod echo;
 pub mod headers;
 pub mod proxy;
@@ -90,6 +93,9 @@ pub fn proxy_options(args: &Args) -> ProxyOptions {
 /// The binary: static mode, or the demo with `--demo`. Logs what it skipped, serves until
 /// Ctrl-C or SIGTERM, then drains.
 pub async fn run(args: Args) -> ExitCode {
+    if args.demo {
+        return demo::run(&args).await;
+    }
     let mut built = config::build(&args);
     for problem in &built.problems {
         tracing::warn!("skipped: {problem}");

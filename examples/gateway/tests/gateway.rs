@@ -10,8 +10,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use clap::Parser;
-use http::{Request, StatusCode};
+use std::convert::Infallible;
+use std::future::{Ready, ready};
+use std::task::{Context, Poll};
+
+use http::{Request, Response, StatusCode};
+use http_body_util::channel::Channel;
 use http_body_util::{BodyExt, Empty};
+use hyper::body::{Frame, Incoming};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -19,6 +25,7 @@ use ingress_gateway::cli::Args;
 use ingress_gateway::echo::{Echo, EchoReply};
 use ingress_gateway::routes::Routes;
 use ingress_gateway::server::Gateway;
+use ingress_gateway::server::Server;
 
 const V1: &str = "v1.echo.192.168.49.5.sslip.io";
 const V2: &str = "v2.echo.192.168.49.5.sslip.io";
@@ -47,6 +54,8 @@ spec:
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: dead, port: {number: 80}}}}]}
   - host: slow.example
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: slow, port: {number: 80}}}}]}
+  - host: stream.example
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: stream, port: {number: 80}}}}]}
 ---
 apiVersion: v1
 kind: Service
@@ -60,6 +69,26 @@ struct World {
     dir: PathBuf,
     /// A listener that accepts and never answers (the slow backend); held for the test.
     _slow: tokio::net::TcpListener,
+    /// A backend that answers with the request's own body, as it arrives.
+    stream: Server,
+}
+
+/// Answers every request with its own body, streamed back as it arrives.
+#[derive(Clone, Debug)]
+struct BodyEcho;
+
+impl tower_service::Service<Request<Incoming>> for BodyEcho {
+    type Response = Response<Incoming>;
+    type Error = Infallible;
+    type Future = Ready<Result<Response<Incoming>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        ready(Ok(Response::new(request.into_body())))
+    }
 }
 
 impl World {
@@ -96,6 +125,11 @@ impl World {
             l.local_addr().unwrap()
         };
         let slow = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stream = Server::spawn(
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            |_| BodyEcho,
+        )
+        .unwrap();
         let founding = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/echo.yaml");
         let args = Args::try_parse_from([
             "ingress-gateway".to_owned(),
@@ -113,6 +147,8 @@ impl World {
             format!("default/dead:80={dead}"),
             "--endpoints".into(),
             format!("default/slow:80={}", slow.local_addr().unwrap()),
+            "--endpoints".into(),
+            format!("default/stream:80={}", stream.local_addr()),
             "--response-timeout".into(),
             "500ms".into(),
         ])
@@ -128,11 +164,13 @@ impl World {
             echoes,
             dir,
             _slow: slow,
+            stream,
         }
     }
 
     async fn stop(self) {
         bounded("gateway stop", self.gateway.stop()).await;
+        bounded("stream stop", self.stream.stop()).await;
         for echo in self.echoes {
             bounded("echo stop", echo.stop()).await;
         }
@@ -378,5 +416,67 @@ async fn malformed_hosts_get_400_and_healthz_never_shadows_a_rule() {
     // The v1 host's `/` Prefix rule claims /healthz: it goes to the backend.
     let answer = get(&client, world.addr(), V1, "/healthz", &[]).await;
     assert_eq!(answer.echo().path, "/healthz");
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_stream_through_both_ways() {
+    const CHUNK: usize = 64 * 1024;
+    const CHUNKS: usize = 64;
+    let world = World::start().await;
+    let stream = bounded("connect", tokio::net::TcpStream::connect(world.addr()))
+        .await
+        .unwrap();
+    let (mut sender, connection) = bounded(
+        "h1 handshake",
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)),
+    )
+    .await
+    .unwrap();
+    let driver = tokio::spawn(connection);
+    let (mut body, channel) = Channel::<Bytes>::new(4);
+    // Origin form: an absolute-form target's authority would override `Host`.
+    let request = Request::post("/upload")
+        .header("host", "stream.example")
+        .body(channel)
+        .unwrap();
+    let responding = tokio::spawn(sender.send_request(request));
+    bounded("first chunk", body.send_data(Bytes::from_static(b"first")))
+        .await
+        .unwrap();
+
+    // The answer starts while the request body is still open: nothing waited for all of it.
+    let response = bounded("response head", responding).await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut answer = response.into_body();
+    let first = bounded("first echoed frame", answer.frame())
+        .await
+        .expect("a frame")
+        .unwrap();
+    assert_eq!(first.into_data().ok().as_deref(), Some(&b"first"[..]));
+
+    let feeding = tokio::spawn(async move {
+        for i in 0..CHUNKS {
+            let chunk = Bytes::from(vec![u8::try_from(i % 251).unwrap(); CHUNK]);
+            if body.send_data(chunk).await.is_err() {
+                return false;
+            }
+        }
+        true // dropping `body` ends the request
+    });
+    let mut received = 0usize;
+    let mut sum = 0u64;
+    while let Some(frame) = bounded("echoed frame", answer.frame()).await {
+        let frame: Frame<Bytes> = frame.unwrap();
+        if let Ok(data) = frame.into_data() {
+            received += data.len();
+            sum += data.iter().map(|&b| u64::from(b)).sum::<u64>();
+        }
+    }
+    assert!(bounded("feeder", feeding).await.unwrap());
+    assert_eq!(received, CHUNK * CHUNKS);
+    let want: u64 = (0..CHUNKS).map(|i| (i % 251) as u64 * CHUNK as u64).sum();
+    assert_eq!(sum, want);
+    drop(driver);
     world.stop().await;
 }
