@@ -2,6 +2,8 @@
 //! Ingresses we serve (and cleared on one that left us), an Event on a malformed object, and
 //! a clean shutdown that releases the Lease.
 
+mod support;
+
 use std::time::Duration;
 
 use ingress_apiserver::ApiServer;
@@ -15,16 +17,12 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::Api;
 use serde_json::{Value, json};
+use support::client;
 use tokio::time::{Instant, sleep, timeout};
 
 /// Every wait in these tests is bounded by this.
 const WAIT: Duration = Duration::from_secs(20);
 const CONTROLLER: &str = "example.com/ingress-gateway";
-
-fn client(server: &ApiServer) -> kube::Client {
-    let config = kube::Config::new(server.url().parse().expect("server URL"));
-    kube::Client::try_from(config).expect("kube client")
-}
 
 fn ingress(name: &str, class: &str, host: &str, shown: &[&str]) -> Value {
     let shown: Vec<Value> = shown.iter().map(|a| json!({"ip": a})).collect();

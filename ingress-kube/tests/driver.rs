@@ -2,7 +2,8 @@
 //! manifests, edits and deletions through the API, EndpointSlice changes, a malformed
 //! object, watch faults, a server that goes away, bursts of edits, namespaces and selectors.
 
-use std::net::SocketAddr;
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
+use support::{addrs, client, endpoints, until};
 
 /// Every wait on the driver is bounded by this (the default backoff retries after 0.8-1.6 s,
 /// then 1.6-3.2 s: a few failures in a row take seconds).
@@ -24,14 +26,6 @@ const SEED_V1: &str = include_str!("../../testdata/seed/echo-v1.yaml");
 const SEED_V2: &str = include_str!("../../testdata/seed/echo-v2.yaml");
 const V1: &str = "v1.echo.192.168.49.5.sslip.io";
 const V2: &str = "v2.echo.192.168.49.5.sslip.io";
-
-/// A kube client for the server, with kube's own retry of 429/503/504 off: the driver's
-/// watchers do the retrying.
-fn client(server: &ApiServer) -> kube::Client {
-    let mut config = kube::Config::new(server.url().parse().expect("server URL"));
-    config.default_retry = false;
-    kube::Client::try_from(config).expect("kube client")
-}
 
 fn config() -> DriverConfig {
     DriverConfig::new(IndexConfig::new(CONTROLLER))
@@ -80,44 +74,12 @@ async fn seeded() -> ApiServer {
     server
 }
 
-/// Where `host` + `path` goes: the endpoints, or the status a gateway answers.
-fn endpoints(snapshot: &Snapshot, host: &str, path: &str) -> Result<Vec<SocketAddr>, u16> {
-    let routed = snapshot.route(&RequestView::new(host, path));
-    if let Some(status) = routed.error_status() {
-        return Err(status);
-    }
-    Ok(routed
-        .resolved
-        .and_then(|r| r.endpoints().map(<[SocketAddr]>::to_vec))
-        .unwrap_or_default())
-}
-
-fn addrs(list: &[&str]) -> Result<Vec<SocketAddr>, u16> {
-    Ok(list
-        .iter()
-        .map(|a| a.parse().expect("test address"))
-        .collect())
-}
-
 /// The first published snapshot, within [`WAIT`].
 async fn ready(driver: &Driver) -> Arc<Snapshot> {
     tokio::time::timeout(WAIT, driver.ready())
         .await
         .expect("no first snapshot within the wait")
         .expect("the driver is running")
-}
-
-/// Waits until a published snapshot satisfies `check`; returns it.
-async fn until(driver: &Driver, what: &str, check: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
-    let mut snapshots = driver.subscribe();
-    let found = tokio::time::timeout(
-        WAIT,
-        snapshots.wait_for(|s| s.as_deref().is_some_and(&check)),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("timed out waiting for: {what}"))
-    .expect("the driver is running");
-    found.clone().expect("a snapshot")
 }
 
 fn seed_routes(snapshot: &Snapshot) -> bool {

@@ -10,48 +10,21 @@
 //! plain HTTP: run `kubectl proxy --port 8001` and point a kubeconfig's `server` at
 //! `http://127.0.0.1:8001` (the in-process server's kubeconfig works as well).
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
 use ingress_kube::driver::{Driver, DriverConfig, Namespaces};
-use ingress_kube::index::{IndexConfig, Snapshot};
-use ingress_router::RequestView;
+use ingress_kube::index::IndexConfig;
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::json;
+use support::{addr, endpoints, until};
 
 const WAIT: Duration = Duration::from_secs(60);
 const CONTROLLER: &str = "example.com/ingress-kube-driver-test";
-
-fn endpoints(snapshot: &Snapshot, host: &str, path: &str) -> Result<Vec<SocketAddr>, u16> {
-    let routed = snapshot.route(&RequestView::new(host, path));
-    if let Some(status) = routed.error_status() {
-        return Err(status);
-    }
-    Ok(routed
-        .resolved
-        .and_then(|r| r.endpoints().map(<[SocketAddr]>::to_vec))
-        .unwrap_or_default())
-}
-
-fn addr(a: &str) -> Result<Vec<SocketAddr>, u16> {
-    Ok(vec![a.parse().expect("test address")])
-}
-
-async fn until(driver: &Driver, what: &str, check: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
-    let mut snapshots = driver.subscribe();
-    let found = tokio::time::timeout(
-        WAIT,
-        snapshots.wait_for(|s| s.as_deref().is_some_and(&check)),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("timed out waiting for: {what}"))
-    .expect("the driver is running");
-    found.clone().expect("a snapshot")
-}
 
 fn object<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
     serde_json::from_value(value).expect("test object")

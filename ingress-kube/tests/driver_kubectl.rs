@@ -4,16 +4,16 @@
 //!
 //! Needs `kubectl` on PATH; fails with a clear message without it.
 
-use std::net::SocketAddr;
+mod support;
+
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
 use ingress_apiserver::ApiServer;
 use ingress_kube::driver::{Driver, DriverConfig};
-use ingress_kube::index::{IndexConfig, Snapshot};
-use ingress_router::RequestView;
+use ingress_kube::index::IndexConfig;
+use support::{addr, endpoints, until};
 use tokio::process::Command;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -121,33 +121,6 @@ impl Drop for Kubectl {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn endpoints(snapshot: &Snapshot, host: &str, path: &str) -> Result<Vec<SocketAddr>, u16> {
-    let routed = snapshot.route(&RequestView::new(host, path));
-    if let Some(status) = routed.error_status() {
-        return Err(status);
-    }
-    Ok(routed
-        .resolved
-        .and_then(|r| r.endpoints().map(<[SocketAddr]>::to_vec))
-        .unwrap_or_default())
-}
-
-fn addr(a: &str) -> Result<Vec<SocketAddr>, u16> {
-    Ok(vec![a.parse().expect("test address")])
-}
-
-async fn until(driver: &Driver, what: &str, check: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
-    let mut snapshots = driver.subscribe();
-    let found = tokio::time::timeout(
-        WAIT,
-        snapshots.wait_for(|s| s.as_deref().is_some_and(&check)),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("timed out waiting for: {what}"))
-    .expect("the driver is running");
-    found.clone().expect("a snapshot")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,8 @@
 //! delay at 0. Ignored by default (seconds of work); run with
 //! `cargo test -p ingress-kube --release --test driver_scale -- --ignored --nocapture`.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::{Duration, Instant};
 
 use ingress_apiserver::{ApiServer, ServerConfig};
@@ -11,6 +12,7 @@ use ingress_kube::driver::{Driver, DriverConfig};
 use ingress_kube::index::{IndexConfig, Snapshot};
 use ingress_router::RequestView;
 use serde_json::json;
+use support::until;
 
 const N: usize = 10_000;
 /// Edits of each kind timed after the first sync: enough for a p99.
@@ -29,18 +31,6 @@ fn peak_rss_mib() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024)
-}
-
-async fn until(driver: &Driver, what: &str, check: impl Fn(&Snapshot) -> bool) -> Arc<Snapshot> {
-    let mut snapshots = driver.subscribe();
-    let found = tokio::time::timeout(
-        WAIT,
-        snapshots.wait_for(|s| s.as_deref().is_some_and(&check)),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("timed out waiting for: {what}"))
-    .expect("the driver is running");
-    found.clone().expect("a snapshot")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

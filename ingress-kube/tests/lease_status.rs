@@ -2,6 +2,8 @@
 //! server: two replicas sharing one Lease never lead at once, a successor takes over after a
 //! release or a crash, and only the leader's status writes land.
 
+mod support;
+
 use std::time::Duration;
 
 use ingress_apiserver::{ApiServer, Verb};
@@ -10,17 +12,13 @@ use ingress_kube::status::{Publish, StatusWriter};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::Api;
+use support::client;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, timeout};
 
 /// Every wait in these tests is bounded by this.
 const WAIT: Duration = Duration::from_secs(10);
-
-fn client(server: &ApiServer) -> kube::Client {
-    let config = kube::Config::new(server.url().parse().expect("server URL"));
-    kube::Client::try_from(config).expect("kube client")
-}
 
 /// Short periods, in client-go's proportions (lease > renew deadline > retry).
 fn config(identity: &str) -> LeaseConfig {

@@ -1,6 +1,8 @@
 //! The RBAC rules of `examples/deploy/rbac.yaml` are exactly what a running controller uses:
 //! every request it makes is granted, and every verb granted is one it makes.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -13,6 +15,7 @@ use ingress_kube::status::Publish;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::Api;
 use serde_json::{Value, json};
+use support::client;
 use tokio::time::{Instant, sleep, timeout};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -61,11 +64,6 @@ fn rbac_verb(verb: Verb) -> Option<&'static str> {
         Verb::DeleteCollection => "deletecollection",
         _ => return None,
     })
-}
-
-fn client(server: &ApiServer) -> kube::Client {
-    let config = kube::Config::new(server.url().parse().expect("server URL"));
-    kube::Client::try_from(config).expect("kube client")
 }
 
 fn objects() -> Vec<Value> {
