@@ -69,6 +69,7 @@ pub mod config;
 pub mod demo;
 pub mod echo;
 pub mod headers;
+pub mod live;
 pub mod proxy;
 pub mod routes;
 pub mod server;
@@ -90,9 +91,12 @@ pub fn proxy_options(args: &Args) -> ProxyOptions {
     }
 }
 
-/// The binary: static mode, or the demo with `--demo`. Logs what it skipped, serves until
-/// Ctrl-C or SIGTERM, then drains.
+/// The binary: static mode, live mode with `--kube`, or the demo with `--demo`. Logs what it
+/// skipped, serves until Ctrl-C or SIGTERM, then drains.
 pub async fn run(args: Args) -> ExitCode {
+    if args.kube {
+        return live::run(&args).await;
+    }
     if args.demo {
         return demo::run(&args).await;
     }
