@@ -1,5 +1,5 @@
 //! The command line: static mode (`-f FILE|DIR... --listen ADDR`), live mode (`--kube`) and
-//! the demos (`--demo`, `--demo --kube`).
+//! the demo (`--demo`).
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -19,14 +19,12 @@ pub const DEFAULT_CONTROLLER: &str = "example.com/ingress-gateway";
 /// Static mode serves the Ingresses of the given files; backends come from the Services and
 /// EndpointSlices in them and from `--endpoints`. `--demo` also starts an echo backend for every
 /// replica of every Deployment in the files and wires the Services to them. `--kube` follows a
-/// cluster instead (kubeconfig or in-cluster); `--demo --kube` runs an in-process API server
-/// with the files loaded and plays its kubelet and EndpointSlice controller.
+/// cluster instead (kubeconfig or in-cluster).
 #[derive(Clone, Debug, Parser)]
 #[command(name = "ingress-gateway", version, about, long_about = None)]
 pub struct Args {
     /// Manifest files or directories (YAML or JSON; directories are read recursively).
-    /// Not needed with `--kube` (the cluster is the configuration); with `--demo --kube` they
-    /// are loaded into the in-process API server.
+    /// Not needed with `--kube` (the cluster is the configuration).
     #[arg(
         short = 'f',
         long = "file",
@@ -75,8 +73,8 @@ pub struct Args {
     pub check: bool,
 
     /// Live mode: follow a cluster through its API server (the kubeconfig, or the Pod's
-    /// service account in-cluster). With `--demo`: an in-process API server on loopback.
-    #[arg(long)]
+    /// service account in-cluster).
+    #[arg(long, conflicts_with = "demo")]
     pub kube: bool,
 
     /// With `--kube`: watch Ingresses, Services, EndpointSlices and Secrets in this namespace
@@ -196,6 +194,8 @@ mod tests {
         // Live-mode flags mean nothing without --kube.
         assert!(Args::try_parse_from(["ingress-gateway", "-f", "x", "--namespace", "a"]).is_err());
         assert!(Args::try_parse_from(["ingress-gateway", "-f", "x", "--lease", "a/b"]).is_err());
+        // The demo's own cluster is not built yet: refused rather than ignored.
+        assert!(Args::try_parse_from(["ingress-gateway", "--demo", "--kube", "-f", "x"]).is_err());
     }
 
     #[test]
