@@ -1,7 +1,10 @@
-//! The command line: static mode (`-f FILE|DIR... --listen ADDR`) and the demo (`--demo`).
+//! The command line: static mode (`-f FILE|DIR... --listen ADDR`), live mode (`--kube`) and
+//! the demo (`--demo`).
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 use clap::Parser;
@@ -15,12 +18,19 @@ pub const DEFAULT_CONTROLLER: &str = "example.com/ingress-gateway";
 ///
 /// Static mode serves the Ingresses of the given files; backends come from the Services and
 /// EndpointSlices in them and from `--endpoints`. `--demo` also starts an echo backend for every
-/// replica of every Deployment in the files and wires the Services to them.
+/// replica of every Deployment in the files and wires the Services to them. `--kube` follows a
+/// cluster instead (kubeconfig or in-cluster).
 #[derive(Clone, Debug, Parser)]
 #[command(name = "ingress-gateway", version, about, long_about = None)]
 pub struct Args {
     /// Manifest files or directories (YAML or JSON; directories are read recursively).
-    #[arg(short = 'f', long = "file", value_name = "FILE|DIR", required = true)]
+    /// Not needed with `--kube` (the cluster is the configuration).
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE|DIR",
+        required_unless_present = "kube"
+    )]
     pub files: Vec<PathBuf>,
 
     /// Address to serve HTTP/1.1 and HTTP/2 (prior knowledge) on.
@@ -61,6 +71,78 @@ pub struct Args {
     /// With `--demo`: exit after the printed checks, non-zero if an answer is not as expected.
     #[arg(long, requires = "demo")]
     pub check: bool,
+
+    /// Live mode: follow a cluster through its API server (the kubeconfig, or the Pod's
+    /// service account in-cluster).
+    #[arg(long, conflicts_with = "demo")]
+    pub kube: bool,
+
+    /// With `--kube`: watch Ingresses, Services, EndpointSlices and Secrets in this namespace
+    /// only. Repeatable; default every namespace.
+    #[arg(long = "namespace", value_name = "NS", requires = "kube")]
+    pub namespaces: Vec<String>,
+
+    /// With `--kube`: also serve Ingresses that name no class when no class of ours is the
+    /// cluster default (ingress-nginx's flag of the same name).
+    #[arg(long, requires = "kube")]
+    pub watch_ingress_without_class: bool,
+
+    /// With `--kube`: write this Service's addresses in the status of the Ingresses served.
+    #[arg(
+        long,
+        value_name = "NS/NAME",
+        requires = "kube",
+        conflicts_with = "publish_addresses"
+    )]
+    pub publish_service: Option<ObjectName>,
+
+    /// With `--kube`: write this IP or hostname in the status of the Ingresses served.
+    /// Repeatable.
+    #[arg(long = "publish-address", value_name = "ADDR", requires = "kube")]
+    pub publish_addresses: Vec<String>,
+
+    /// With `--kube`: hold this Lease (leader election). Every replica serves traffic; only
+    /// the holder writes status and Events.
+    #[arg(long, value_name = "NS/NAME", requires = "kube")]
+    pub lease: Option<ObjectName>,
+
+    /// With `--lease`: this replica's identity in the Lease. Default: `$POD_NAME`, else the
+    /// host name.
+    #[arg(long, value_name = "NAME", requires = "lease")]
+    pub identity: Option<String>,
+}
+
+/// `NAMESPACE/NAME` of an object, as `--publish-service` and `--lease` take it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectName {
+    /// The namespace.
+    pub namespace: String,
+    /// The name.
+    pub name: String,
+}
+
+impl FromStr for ObjectName {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.split_once('/') {
+            Some((namespace, name))
+                if !namespace.is_empty() && !name.is_empty() && !name.contains('/') =>
+            {
+                Ok(ObjectName {
+                    namespace: namespace.to_owned(),
+                    name: name.to_owned(),
+                })
+            }
+            _ => Err(format!("`{text}`: expected NAMESPACE/NAME")),
+        }
+    }
+}
+
+impl fmt::Display for ObjectName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
 }
 
 /// `250ms`, `5s`, `2m` or a bare number of seconds.
@@ -102,5 +184,63 @@ mod tests {
         assert_eq!(args.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(args.controller, DEFAULT_CONTROLLER);
         assert!(Args::try_parse_from(["ingress-gateway", "--check", "-f", "x"]).is_err());
+    }
+
+    #[test]
+    fn files_are_required_unless_live() {
+        assert!(Args::try_parse_from(["ingress-gateway"]).is_err());
+        let args = Args::try_parse_from(["ingress-gateway", "--kube"]).unwrap();
+        assert!(args.kube && args.files.is_empty() && args.namespaces.is_empty());
+        // Live-mode flags mean nothing without --kube.
+        assert!(Args::try_parse_from(["ingress-gateway", "-f", "x", "--namespace", "a"]).is_err());
+        assert!(Args::try_parse_from(["ingress-gateway", "-f", "x", "--lease", "a/b"]).is_err());
+        // The demo's own cluster is not built yet: refused rather than ignored.
+        assert!(Args::try_parse_from(["ingress-gateway", "--demo", "--kube", "-f", "x"]).is_err());
+    }
+
+    #[test]
+    fn live_flags_read_their_values() {
+        let args = Args::try_parse_from([
+            "ingress-gateway",
+            "--kube",
+            "--namespace=shop",
+            "--namespace",
+            "blog",
+            "--publish-address=203.0.113.7",
+            "--publish-address=lb.example.com",
+            "--lease=ingress-system/gw",
+            "--identity=gw-0",
+        ])
+        .unwrap();
+        assert_eq!(args.namespaces, ["shop", "blog"]);
+        assert_eq!(args.publish_addresses, ["203.0.113.7", "lb.example.com"]);
+        let lease = args.lease.unwrap();
+        assert_eq!(
+            (lease.namespace.as_str(), lease.name.as_str()),
+            ("ingress-system", "gw")
+        );
+        assert_eq!(args.identity.as_deref(), Some("gw-0"));
+        // One source of addresses at a time.
+        assert!(
+            Args::try_parse_from([
+                "ingress-gateway",
+                "--kube",
+                "--publish-service=a/b",
+                "--publish-address=1.2.3.4"
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn object_names_need_a_namespace_and_a_name() {
+        assert_eq!(
+            "ns/name".parse::<ObjectName>().unwrap().to_string(),
+            "ns/name"
+        );
+        for bad in ["name", "/name", "ns/", "a/b/c", ""] {
+            let error = bad.parse::<ObjectName>().unwrap_err();
+            assert!(error.contains("NAMESPACE/NAME"), "{bad}: {error}");
+        }
     }
 }

@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! ingress-gateway -f FILE|DIR... --listen ADDR [--endpoints NS/SERVICE:PORT=ADDR[,ADDR...]]...
+//! ingress-gateway --kube --listen ADDR [--namespace NS]... [--lease NS/NAME]
+//!                 [--publish-service NS/NAME | --publish-address ADDR...]
 //! ```
 //!
 //! # How a request goes
@@ -38,6 +40,25 @@
 //! (`--ignore-classless` turns that off). An Ingress naming a class the files do not define as
 //! ours is not served.
 //!
+//! # Live mode
+//!
+//! [`live`]: with `--kube` the configuration is a cluster, reached through the kubeconfig or,
+//! in a Pod, its service account (`kube::Client::try_default`). `ingress-kube`'s controller
+//! watches Ingresses, IngressClasses, Services, EndpointSlices and Secrets (in every namespace,
+//! or each `--namespace`), feeds the same index as static mode, and publishes snapshots; the
+//! gateway starts serving on the first one, once every kind has been listed, and swaps each
+//! later one into its [`routes::Routes`] without dropping a connection. Traffic goes to the
+//! ready endpoints of the EndpointSlices; a rule whose Service has none is a 503.
+//!
+//! Only Ingresses of an IngressClass whose `spec.controller` is `--controller` are served
+//! (class-less ones too when such a class is the cluster default, or with
+//! `--watch-ingress-without-class`). `--lease NS/NAME` turns on leader election (identity
+//! `--identity`, else `$POD_NAME`, else the host name): every replica serves, the holder writes
+//! `status.loadBalancer` (`--publish-service NS/NAME` or `--publish-address ADDR`) and Events.
+//! SIGTERM or Ctrl-C stops the gateway (draining), then the controller, which releases the
+//! Lease. `examples/deploy/gateway.yaml` runs it this way; `tests/live.rs` runs it in-process
+//! against `ingress-apiserver` with kubectl editing and deleting Ingresses.
+//!
 //! # In a test
 //!
 //! Everything runs in-process: bind `127.0.0.1:0`, build the routes, spawn the gateway.
@@ -69,6 +90,7 @@ pub mod config;
 pub mod demo;
 pub mod echo;
 pub mod headers;
+pub mod live;
 pub mod proxy;
 pub mod routes;
 pub mod server;
@@ -90,9 +112,12 @@ pub fn proxy_options(args: &Args) -> ProxyOptions {
     }
 }
 
-/// The binary: static mode, or the demo with `--demo`. Logs what it skipped, serves until
-/// Ctrl-C or SIGTERM, then drains.
+/// The binary: static mode, live mode with `--kube`, or the demo with `--demo`. Logs what it
+/// skipped, serves until Ctrl-C or SIGTERM, then drains.
 pub async fn run(args: Args) -> ExitCode {
+    if args.kube {
+        return live::run(&args).await;
+    }
     if args.demo {
         return demo::run(&args).await;
     }

@@ -1,0 +1,342 @@
+//! Live mode (`--kube`) in-process against the in-process API server, with echo backends on
+//! loopback: routes follow Ingresses edited and deleted through the API (kubectl, a second
+//! client), traffic follows EndpointSlices, no endpoints is a 503; and the deployment's own
+//! arguments (`examples/deploy/gateway.yaml`) parse.
+//!
+//! Needs `kubectl` on PATH; fails with a clear message without it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::Parser;
+use http::Request;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use ingress_apiserver::ApiServer;
+use ingress_gateway::cli::Args;
+use ingress_gateway::echo::{Echo, REPLICA_HEADER};
+use ingress_gateway::live::Live;
+use serde_json::json;
+use tokio::process::Command;
+
+/// The longest any one wait (a start, a kubectl run, routes following a change) may take.
+const WAIT: Duration = Duration::from_secs(30);
+const SEED_V1: &str = include_str!("../../../testdata/seed/echo-v1.yaml");
+const V1: &str = "v1.echo.192.168.49.5.sslip.io";
+const RENAMED: &str = "renamed.echo.192.168.49.5.sslip.io";
+
+/// Our class, the cluster default, as installing the gateway would create it.
+const CLASS: &str = r#"
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: gateway
+  annotations: {ingressclass.kubernetes.io/is-default-class: "true"}
+spec: {controller: example.com/ingress-gateway}
+"#;
+
+/// kubectl pointed at one server through a kubeconfig in a scratch directory (removed when
+/// dropped).
+struct Kubectl {
+    dir: PathBuf,
+}
+
+impl Kubectl {
+    fn new(server: &ApiServer) -> Kubectl {
+        let dir = std::env::temp_dir().join(format!(
+            "ingress-gateway-live-{}-{}",
+            std::process::id(),
+            server.addr().port()
+        ));
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        let kubectl = Kubectl { dir };
+        kubectl.write("kubeconfig", &server.kubeconfig());
+        kubectl
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).expect("write scratch file");
+        path.to_str().expect("UTF-8 temp path").to_owned()
+    }
+
+    /// Runs kubectl to completion and insists on success; returns stdout.
+    async fn ok(&self, args: &[&str]) -> String {
+        let mut command = Command::new("kubectl");
+        command
+            .arg("--kubeconfig")
+            .arg(self.dir.join("kubeconfig"))
+            .arg("--cache-dir")
+            .arg(self.dir.join("cache"))
+            .arg("--request-timeout=10s")
+            .args(args)
+            .env("HOME", &self.dir)
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        let output = tokio::time::timeout(WAIT, command.output())
+            .await
+            .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish within {WAIT:?}"))
+            .unwrap_or_else(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    panic!("kubectl is not on PATH: this test runs kubectl against the server");
+                }
+                panic!("cannot run kubectl: {e}")
+            });
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "kubectl {args:?} failed:\nstdout: {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    }
+
+    async fn apply(&self, name: &str, manifest: &str) -> String {
+        let path = self.write(name, manifest);
+        self.ok(&["apply", "--validate=false", "-f", &path]).await
+    }
+}
+
+impl Drop for Kubectl {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// What one request got: the status and the replica that answered (none for the gateway's
+/// own answers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Answer {
+    status: u16,
+    replica: Option<String>,
+}
+
+fn answer(status: u16, replica: Option<&str>) -> Answer {
+    Answer {
+        status,
+        replica: replica.map(str::to_owned),
+    }
+}
+
+struct Http {
+    client: Client<HttpConnector, Empty<Bytes>>,
+    gateway: SocketAddr,
+}
+
+impl Http {
+    fn new(gateway: SocketAddr) -> Http {
+        Http {
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            gateway,
+        }
+    }
+
+    async fn get(&self, host: &str) -> Answer {
+        let request = Request::get(format!("http://{}/", self.gateway))
+            .header("host", host)
+            .body(Empty::new())
+            .unwrap();
+        let exchange = async {
+            let response = self.client.request(request).await.expect("an answer");
+            let status = response.status().as_u16();
+            let replica = response
+                .headers()
+                .get(REPLICA_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            response.into_body().collect().await.expect("the body");
+            Answer { status, replica }
+        };
+        tokio::time::timeout(WAIT, exchange)
+            .await
+            .unwrap_or_else(|_| panic!("no answer for {host} within {WAIT:?}"))
+    }
+
+    /// Asks until `host` gets `want` (polls every 50 ms, for at most [`WAIT`]).
+    async fn until(&self, host: &str, want: &Answer) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let got = self.get(host).await;
+            if &got == want {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{host}: still {got:?} after {WAIT:?}, want {want:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The EndpointSlice controller's part for `echo-v1`, by hand: one slice listing `backend`,
+/// or no endpoint at all. (A slice has one port per name; the echoes listen on ports of
+/// their own, so one slice lists one of them.)
+fn slice(backend: Option<&Echo>) -> serde_json::Value {
+    let port = backend.map_or(3000, |e| e.local_addr().port());
+    json!({
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {"name": "echo-v1-abcde", "namespace": "default",
+                     "labels": {"kubernetes.io/service-name": "echo-v1"}},
+        "addressType": "IPv4",
+        "ports": [{"port": port, "protocol": "TCP"}],
+        "endpoints": backend.iter().map(|e| json!({
+            "addresses": [e.local_addr().ip().to_string()],
+            "conditions": {"ready": true}
+        })).collect::<Vec<_>>()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_follow_the_cluster_without_a_restart() {
+    let server = ApiServer::start().await.expect("API server");
+    let store = server.store();
+    store.load(CLASS).expect("class");
+    store.load(SEED_V1).expect("seed");
+    let a = Echo::start("echo-v1-a", "default/echo-v1").await.unwrap();
+    let b = Echo::start("echo-v1-b", "default/echo-v1").await.unwrap();
+    store.apply(slice(Some(&a))).expect("slice");
+
+    let args = Args::try_parse_from([
+        "ingress-gateway",
+        "--kube",
+        "--listen",
+        "127.0.0.1:0",
+        "--lease=default/ingress-gateway",
+        "--identity=gateway-test-0",
+        "--publish-address=203.0.113.7",
+    ])
+    .unwrap();
+    let client = kube::Client::try_from(kube::Config::new(server.url().parse().unwrap())).unwrap();
+    let live = tokio::time::timeout(WAIT, Live::start(client, &args, std::future::pending()))
+        .await
+        .expect("the first snapshot in time")
+        .expect("live mode starts")
+        .expect("not cancelled");
+    let http = Http::new(live.local_addr());
+    let kubectl = Kubectl::new(&server);
+
+    // Served from the first snapshot, at once.
+    assert_eq!(http.get(V1).await, answer(200, Some("echo-v1-a")));
+    assert_eq!(http.get(RENAMED).await, answer(404, None));
+
+    // The leader writes our address in the status of the Ingress it serves.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let ingress = store
+            .get(
+                "networking.k8s.io/v1",
+                "Ingress",
+                Some("default"),
+                "echo-v1",
+            )
+            .expect("the Ingress");
+        if ingress["status"]["loadBalancer"]["ingress"] == json!([{"ip": "203.0.113.7"}]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no status written: {ingress}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // kubectl renames the host: the new one routes, the old one is gone.
+    let renamed = SEED_V1.replacen(V1, RENAMED, 1);
+    kubectl.apply("renamed.yaml", &renamed).await;
+    http.until(RENAMED, &answer(200, Some("echo-v1-a"))).await;
+    assert_eq!(http.get(V1).await, answer(404, None));
+
+    // The EndpointSlice moves to the other backend: so does the traffic.
+    store.apply(slice(Some(&b))).expect("slice");
+    http.until(RENAMED, &answer(200, Some("echo-v1-b"))).await;
+    for _ in 0..5 {
+        assert_eq!(http.get(RENAMED).await, answer(200, Some("echo-v1-b")));
+    }
+
+    // No endpoint left: the rule still matches, its backend is unavailable.
+    store.apply(slice(None)).expect("slice");
+    http.until(RENAMED, &answer(503, None)).await;
+
+    // kubectl deletes the Ingress: no rule, 404.
+    kubectl
+        .ok(&["delete", "ingress", "echo-v1", "--namespace=default"])
+        .await;
+    http.until(RENAMED, &answer(404, None)).await;
+
+    // Stopping releases the Lease for the next replica.
+    tokio::time::timeout(WAIT, live.stop())
+        .await
+        .expect("stops in time");
+    let lease = store
+        .get(
+            "coordination.k8s.io/v1",
+            "Lease",
+            Some("default"),
+            "ingress-gateway",
+        )
+        .expect("the Lease was taken");
+    let holder = lease["spec"]["holderIdentity"].as_str().unwrap_or("");
+    assert_eq!(holder, "", "{lease}");
+    a.stop().await;
+    b.stop().await;
+    server.shutdown().await;
+}
+
+/// The arguments of the container in `examples/deploy/gateway.yaml`.
+fn deployed_args() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/gateway.yaml");
+    let text = std::fs::read_to_string(path).expect("examples/deploy/gateway.yaml");
+    let documents: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).expect("YAML");
+    let deployment = documents
+        .iter()
+        .find(|d| d["kind"] == "Deployment")
+        .expect("a Deployment in gateway.yaml");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    container["args"]
+        .as_array()
+        .expect("container args")
+        .iter()
+        .map(|a| a.as_str().expect("string args").to_owned())
+        .collect()
+}
+
+#[test]
+fn the_deployed_arguments_parse() {
+    let args = deployed_args();
+    assert_eq!(
+        args,
+        [
+            "--kube",
+            "--controller=example.com/ingress-gateway",
+            "--listen=0.0.0.0:8080",
+            "--publish-service=ingress-system/ingress-gateway",
+            "--lease=ingress-system/ingress-gateway",
+        ]
+    );
+    let parsed = Args::try_parse_from(std::iter::once("ingress-gateway".to_owned()).chain(args))
+        .expect("the deployed arguments parse");
+    assert!(parsed.kube && parsed.files.is_empty());
+    assert_eq!(parsed.listen, "0.0.0.0:8080".parse().unwrap());
+    let config = ingress_gateway::live::controller_config(&parsed);
+    assert_eq!(
+        config.driver.index.controller,
+        "example.com/ingress-gateway"
+    );
+    let lease = config.lease.expect("a Lease");
+    assert_eq!(
+        (lease.namespace.as_str(), lease.name.as_str()),
+        ("ingress-system", "ingress-gateway")
+    );
+    assert!(!lease.identity.is_empty());
+    assert_eq!(
+        config.publish,
+        Some(ingress_kube::status::Publish::Service {
+            namespace: "ingress-system".into(),
+            name: "ingress-gateway".into()
+        })
+    );
+}
