@@ -43,35 +43,16 @@ pub fn read_deployments(paths: &[PathBuf]) -> (Vec<Deployment>, Vec<String>) {
     (deployments, problems)
 }
 
+/// The files the loader reads for `path` (one file, or a directory's manifests in the same
+/// order), so that Deployments come from exactly the files the Ingresses did.
 fn manifest_files(path: &Path, problems: &mut Vec<String>) -> Vec<PathBuf> {
     if !path.is_dir() {
         return vec![path.to_path_buf()];
     }
-    let mut files = Vec::new();
-    let mut pending = vec![path.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) => {
-                problems.push(format!("{}: {e}", dir.display()));
-                continue;
-            }
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
-            {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
+    ingress_model::load::manifest_files(path).unwrap_or_else(|e| {
+        problems.push(format!("{}: {e}", path.display()));
+        Vec::new()
+    })
 }
 
 fn read_file(file: &Path, deployments: &mut Vec<Deployment>, problems: &mut Vec<String>) {
