@@ -56,8 +56,7 @@
 //! after start (0.71 s with the other core busy; peak RSS 242 MiB, the server's copy of every
 //! object included); with the quiet delay at 0, one edit written to the server and published:
 //! Ingress p50 1.38 ms, p99 1.49 ms, max 2.87 ms; EndpointSlice p50 1.31 ms, p99 1.40 ms
-//! (200 edits of each; the HTTP watch, JSON decoding and the index included), against seconds
-//! for an nginx reload. Each object is decoded twice over (JSON to a `serde_json::Value`,
+//! (200 edits of each; the HTTP watch, JSON decoding and the index included). Each object is decoded twice over (JSON to a `serde_json::Value`,
 //! then to its k8s-openapi type): the price of skipping one malformed object alone.
 //!
 //! # Example
