@@ -356,10 +356,10 @@ fn resolve_kind(meta: &TypeMeta) -> Result<Kind, LoadErrorKind> {
     let group = version.rsplit_once('/').map_or("", |(group, _)| group);
     match (kind, group, version) {
         ("Ingress", _, "networking.k8s.io/v1") => Ok(Kind::Ingress),
-        ("Ingress", _, "networking.k8s.io/v1beta1" | "extensions/v1beta1") => Ok(Kind::IngressBeta),
+        ("Ingress", _, v) if crate::beta::INGRESS_VERSIONS.contains(&v) => Ok(Kind::IngressBeta),
         ("Ingress", "networking.k8s.io" | "extensions", _) => unsupported(""),
         ("IngressClass", _, "networking.k8s.io/v1") => Ok(Kind::IngressClass),
-        ("IngressClass", _, "networking.k8s.io/v1beta1") => Ok(Kind::IngressClassBeta),
+        ("IngressClass", _, crate::beta::INGRESS_CLASS_VERSION) => Ok(Kind::IngressClassBeta),
         ("IngressClass", "networking.k8s.io", _) => unsupported(""),
         ("Service", _, "v1") => Ok(Kind::Service),
         ("Service", "", _) => unsupported(""),

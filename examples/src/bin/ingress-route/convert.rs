@@ -6,11 +6,12 @@
 //! under DIR at its path relative to the `-f` argument it came from (so a directory converts
 //! to a directory of the same shape), converted or not.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ingress_model::beta::rewrite::{RewrittenDocument, rewrite};
+use ingress_model::beta::rewrite::rewrite;
 use ingress_model::load::manifest_files;
 use ingress_model::{Manifests, Origin};
 
@@ -46,25 +47,25 @@ fn inputs(args: &[PathBuf]) -> Result<Vec<Input>, InputError> {
     Ok(out)
 }
 
-/// What the loader called the converted object at this place, e.g. `Ingress prod/shop`.
-fn object_name(manifests: &Manifests, file: &str, d: &RewrittenDocument) -> String {
-    let at = |o: &Origin| o.file == file && o.document == d.document && o.item == d.item;
-    let name = match d.removed.kind {
-        "Ingress" => manifests
-            .ingresses
-            .iter()
-            .find(|l| at(&l.origin))
-            .map(|l| l.object.key().to_string()),
-        _ => manifests
-            .ingress_classes
-            .iter()
-            .find(|l| at(&l.origin))
-            .map(|l| l.object.metadata.name().to_owned()),
-    };
-    match name {
-        Some(name) => format!("{} {name}", d.removed.kind),
-        None => d.removed.kind.to_owned(),
+/// Where the loader found an object: file, document, `List` item.
+type Place<'m> = (&'m str, usize, Option<usize>);
+
+/// What the loader called each Ingress and IngressClass, by place (`Ingress prod/shop`).
+fn object_names(manifests: &Manifests) -> HashMap<Place<'_>, String> {
+    fn place(o: &Origin) -> Place<'_> {
+        (o.file.as_str(), o.document, o.item)
     }
+    manifests
+        .ingresses
+        .iter()
+        .map(|l| (place(&l.origin), format!("Ingress {}", l.object.key())))
+        .chain(manifests.ingress_classes.iter().map(|l| {
+            (
+                place(&l.origin),
+                format!("IngressClass {}", l.object.metadata.name()),
+            )
+        }))
+        .collect()
 }
 
 /// Runs `convert`. `manifests` is what the loader read from the same files (already checked
@@ -75,6 +76,7 @@ pub(crate) fn run(
     manifests: &Manifests,
 ) -> Result<ExitCode, InputError> {
     let inputs = inputs(files)?;
+    let names = object_names(manifests);
     let mut stdout = std::io::stdout().lock();
     let (mut converted, mut changed_files) = (0, 0);
     for (index, input) in inputs.iter().enumerate() {
@@ -92,7 +94,9 @@ pub(crate) fn run(
                 d.document,
                 d.line,
                 d.removed.from,
-                object_name(manifests, &name, d),
+                names
+                    .get(&(name.as_str(), d.document, d.item))
+                    .map_or(d.removed.kind, String::as_str),
             );
             if d.had_comments && noted != Some(d.document) {
                 noted = Some(d.document);

@@ -1,6 +1,6 @@
 //! `lint`: validation errors and warnings, and the mistakes the API server does not catch.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ingress_model::validation::{ValidationOptions, validate_ingress, validate_ingress_class};
 use ingress_model::{Ingress, IngressBackend, IngressKey, Loaded, Manifests, Origin, Service};
@@ -115,31 +115,32 @@ pub(crate) fn load_error_findings(m: &Manifests) -> Vec<Finding> {
 
 /// The beta objects the loader converted: `lint` errors, since no cluster accepts them.
 pub(crate) fn removed_version_findings(m: &Manifests) -> Vec<Finding> {
+    // Converted objects are also loaded, at the same origin: name them from one map.
+    let names: HashMap<&Origin, String> = m
+        .ingresses
+        .iter()
+        .map(|l| (&l.origin, ingress_object(&l.object)))
+        .chain(m.ingress_classes.iter().map(|l| {
+            (
+                &l.origin,
+                format!("IngressClass {}", l.object.metadata.name()),
+            )
+        }))
+        .collect();
     m.converted
         .iter()
-        .map(|c| {
-            let name = match c.kind {
-                "Ingress" => m
-                    .ingresses
-                    .iter()
-                    .find(|l| l.origin == c.origin)
-                    .map(|l| ingress_object(&l.object)),
-                _ => m
-                    .ingress_classes
-                    .iter()
-                    .find(|l| l.origin == c.origin)
-                    .map(|l| format!("IngressClass {}", l.object.metadata.name())),
-            };
-            Finding {
-                severity: Severity::Error,
-                rule: "removed-api-version",
-                object: name.unwrap_or_else(|| c.kind.to_owned()),
-                file: c.origin.file.clone(),
-                line: Some(c.origin.line),
-                column: None,
-                field: Some("apiVersion".to_owned()),
-                message: c.message(),
-            }
+        .map(|c| Finding {
+            severity: Severity::Error,
+            rule: "removed-api-version",
+            object: names
+                .get(&c.origin)
+                .cloned()
+                .unwrap_or_else(|| c.kind.to_owned()),
+            file: c.origin.file.clone(),
+            line: Some(c.origin.line),
+            column: None,
+            field: Some("apiVersion".to_owned()),
+            message: c.message(),
         })
         .collect()
 }
