@@ -19,6 +19,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use ingress_apiserver::ApiServer;
 use ingress_gateway::cli::Args;
+use ingress_gateway::demo::Demo;
 use ingress_gateway::echo::{Echo, REPLICA_HEADER};
 use ingress_gateway::live::Live;
 use serde_json::json;
@@ -28,6 +29,7 @@ use tokio::process::Command;
 const WAIT: Duration = Duration::from_secs(30);
 const SEED_V1: &str = include_str!("../../../testdata/seed/echo-v1.yaml");
 const V1: &str = "v1.echo.192.168.49.5.sslip.io";
+const V2: &str = "v2.echo.192.168.49.5.sslip.io";
 const RENAMED: &str = "renamed.echo.192.168.49.5.sslip.io";
 
 /// Our class, the cluster default, as installing the gateway would create it.
@@ -339,4 +341,141 @@ fn the_deployed_arguments_parse() {
             name: "ingress-gateway".into()
         })
     );
+}
+
+/// The replicas answering `host` over `rounds` requests (the round robin visits each in turn).
+async fn answering(http: &Http, host: &str, rounds: usize) -> Vec<Option<String>> {
+    let mut replicas = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        replicas.push(http.get(host).await.replica);
+    }
+    replicas.sort();
+    replicas.dedup();
+    replicas
+}
+
+/// Asks until the replicas answering `host` over six requests are `want` (bounded by
+/// [`WAIT`]).
+async fn until_replicas(http: &Http, host: &str, want: &[&str]) {
+    let want: Vec<Option<String>> = want.iter().map(|r| Some((*r).to_owned())).collect();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let got = answering(http, host, 6).await;
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{host}: answered by {got:?} after {WAIT:?}, want {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `--demo --kube`, the founding example's flow: the cluster starts with echo-v1 only;
+/// `kubectl apply -f echo-v2.yaml` (the seed's file: Ingress, Deployment and Service) makes
+/// the v2 host answer from three new replicas; scaling the Deployment to one leaves one;
+/// `kubectl delete -f` takes the host and its replicas away; the gateway writes its address in
+/// the status of what it serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kube_demo_follows_kubectl_apply_scale_and_delete() {
+    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/seed");
+    let (v1_file, v2_file) = (
+        format!("{seed}/echo-v1.yaml"),
+        format!("{seed}/echo-v2.yaml"),
+    );
+    let args = Args::try_parse_from([
+        "ingress-gateway",
+        "--demo",
+        "--kube",
+        "-f",
+        &v1_file,
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .unwrap();
+    let demo = tokio::time::timeout(WAIT, Demo::start(&args))
+        .await
+        .expect("the demo starts in time")
+        .expect("the demo starts");
+    let v1_replicas = ["echo-v1-1", "echo-v1-2", "echo-v1-3"];
+    assert_eq!(demo.replicas(), v1_replicas);
+    let outcomes = tokio::time::timeout(WAIT, demo.run_checks()).await.unwrap();
+    assert_eq!(outcomes.len(), 5, "3 x v1, unknown host, /healthz");
+    for outcome in &outcomes {
+        assert!(outcome.ok(), "{outcome}");
+    }
+    let cluster = demo.cluster().expect("--kube runs the demo's cluster");
+    let kubectl = Kubectl::new(cluster.server());
+    let http = Http::new(demo.local_addr());
+    assert_eq!(http.get(V2).await, answer(404, None));
+
+    let applied = kubectl
+        .ok(&["apply", "--validate=false", "-f", &v2_file])
+        .await;
+    assert!(
+        applied.contains("deployment.apps/echo-v2 created"),
+        "{applied}"
+    );
+    until_replicas(&http, V2, &["echo-v2-1", "echo-v2-2", "echo-v2-3"]).await;
+    let pods = kubectl.ok(&["get", "pods", "-o", "name"]).await;
+    for pod in ["echo-v1-1", "echo-v2-1", "echo-v2-2", "echo-v2-3"] {
+        assert!(pods.contains(&format!("pod/{pod}\n")), "{pod} in {pods}");
+    }
+    let ready = kubectl
+        .ok(&[
+            "get",
+            "deployment",
+            "echo-v2",
+            "-o",
+            "jsonpath={.status.readyReplicas}",
+        ])
+        .await;
+    assert_eq!(ready, "3");
+
+    kubectl
+        .ok(&[
+            "patch",
+            "deployment",
+            "echo-v2",
+            "-p",
+            r#"{"spec":{"replicas":1}}"#,
+        ])
+        .await;
+    until_replicas(&http, V2, &["echo-v2-1"]).await;
+    // The v1 host was never disturbed.
+    assert_eq!(answering(&http, V1, 6).await.len(), 3);
+
+    kubectl.ok(&["delete", "-f", &v2_file]).await;
+    http.until(V2, &answer(404, None)).await;
+    let deadline = Instant::now() + WAIT;
+    while demo.replicas() != v1_replicas {
+        assert!(
+            Instant::now() < deadline,
+            "still running: {:?}",
+            demo.replicas()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let address = kubectl
+        .ok(&[
+            "get",
+            "ingress",
+            "echo-v1",
+            "-o",
+            "jsonpath={.status.loadBalancer.ingress[0].ip}",
+        ])
+        .await;
+    assert_eq!(address, "127.0.0.1");
+    let commands = demo.kubectl_commands(&args);
+    assert!(
+        commands.iter().any(|c| c
+            == &format!(
+                "kubectl --server {} apply --validate=false -f {v1_file}",
+                cluster.url()
+            )),
+        "{commands:?}"
+    );
+    drop(kubectl);
+    demo.stop().await;
 }
