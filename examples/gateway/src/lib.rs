@@ -98,6 +98,7 @@
 //! # }
 //! ```
 
+pub mod balance;
 pub mod cli;
 pub mod config;
 pub mod demo;
