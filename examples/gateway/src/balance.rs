@@ -167,6 +167,11 @@ impl Balancer {
         write(&self.turns).retain(|_, turn| turn.used.load(Ordering::Relaxed) + 2 > swaps);
     }
 
+    /// Tables swapped in so far.
+    pub fn swaps(&self) -> u64 {
+        self.swaps.load(Ordering::Relaxed)
+    }
+
     /// How many backends have a round-robin position (bounded by what was recently served).
     pub fn positions(&self) -> usize {
         read(&self.turns).len()

@@ -98,6 +98,7 @@
 //! # }
 //! ```
 
+pub mod admin;
 pub mod balance;
 pub mod cli;
 pub mod config;
@@ -105,6 +106,7 @@ pub mod demo;
 pub mod echo;
 pub mod headers;
 pub mod live;
+pub mod metrics;
 pub mod proxy;
 pub mod routes;
 pub mod server;
@@ -112,6 +114,7 @@ pub mod server;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::admin::{Admin, AdminState};
 use crate::cli::Args;
 use crate::proxy::ProxyOptions;
 use crate::routes::Routes;
@@ -123,30 +126,56 @@ pub fn proxy_options(args: &Args) -> ProxyOptions {
         connect_timeout: args.connect_timeout,
         response_timeout: args.response_timeout,
         max_idle_per_endpoint: args.max_idle_per_endpoint,
+        access_log: args.access_log,
     }
 }
 
 /// The binary: static mode, live mode with `--kube`, or the demo with `--demo`. Logs what it
-/// skipped, serves until Ctrl-C or SIGTERM, then drains.
+/// skipped, serves until Ctrl-C or SIGTERM, then drains. With `--admin-listen`, the admin
+/// listener runs beside it from the start ([`admin`]).
 pub async fn run(args: Args) -> ExitCode {
-    if args.demo {
-        return demo::run(&args).await;
+    let state = Arc::new(AdminState::default());
+    let admin = match args.admin_listen {
+        None => None,
+        Some(addr) => match Admin::bind(addr, state.clone()).await {
+            Ok(admin) => {
+                tracing::info!("admin listener on http://{}", admin.local_addr());
+                Some(admin)
+            }
+            Err(e) => {
+                tracing::error!("cannot listen on {addr} (--admin-listen): {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let code = if args.demo {
+        demo::run(&args).await
+    } else if args.kube {
+        live::run(&args, &state).await
+    } else {
+        serve_files(&args, &state).await
+    };
+    if let Some(admin) = admin {
+        admin.stop().await;
     }
-    if args.kube {
-        return live::run(&args).await;
-    }
-    let mut built = config::build(&args);
+    code
+}
+
+/// Static mode.
+async fn serve_files(args: &Args, state: &AdminState) -> ExitCode {
+    let mut built = config::build(args);
     for problem in &built.problems {
         tracing::warn!("skipped: {problem}");
     }
     let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-    let gateway = match Gateway::bind(args.listen, routes, proxy_options(&args)).await {
+    let gateway = match Gateway::bind(args.listen, routes, proxy_options(args)).await {
         Ok(gateway) => gateway,
         Err(e) => {
             tracing::error!("cannot listen on {}: {e}", args.listen);
             return ExitCode::FAILURE;
         }
     };
+    state.serving(gateway.metrics().clone());
     tracing::info!(
         "serving {} Ingresses on http://{}",
         built.manifests.ingresses.len(),

@@ -48,6 +48,8 @@ pub struct ProxyOptions {
     pub response_timeout: Duration,
     /// Idle pooled connections kept per endpoint.
     pub max_idle_per_endpoint: usize,
+    /// Log every request (target `ingress_gateway::access`).
+    pub access_log: bool,
 }
 
 impl Default for ProxyOptions {
@@ -56,6 +58,7 @@ impl Default for ProxyOptions {
             connect_timeout: Duration::from_secs(5),
             response_timeout: Duration::from_secs(60),
             max_idle_per_endpoint: 64,
+            access_log: false,
         }
     }
 }

@@ -54,6 +54,11 @@ impl Routes {
         self.balancer.swapped();
     }
 
+    /// Tables stored since this one was made.
+    pub fn swaps(&self) -> u64 {
+        self.balancer.swaps()
+    }
+
     /// The endpoint of `backend` to send the next request to: see [`Balancer::pick`].
     pub fn pick(&self, backend: &Backend, endpoints: &[SocketAddr]) -> Option<SocketAddr> {
         self.balancer.pick(backend, endpoints)

@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tower_layer::Layer;
 
+use crate::metrics::{Metrics, ObserveLayer};
 use crate::proxy::{Proxy, ProxyOptions, ProxyService};
 use crate::routes::Routes;
 
@@ -135,6 +136,7 @@ where
 pub struct Gateway {
     server: Server,
     proxy: Arc<Proxy>,
+    metrics: Arc<Metrics>,
 }
 
 impl Gateway {
@@ -145,12 +147,22 @@ impl Gateway {
         options: ProxyOptions,
     ) -> io::Result<Gateway> {
         let proxy = Arc::new(Proxy::new(routes.clone(), options));
+        let metrics = Arc::new(Metrics::new(routes.clone()));
+        let observe = ObserveLayer::new(metrics.clone(), options.access_log);
         let layer = RouteLayer::new(routes);
         let shared = proxy.clone();
         let server = Server::spawn(listener, move |peer| {
-            layer.layer(ProxyService::new(shared.clone(), peer))
+            layer.layer(
+                observe
+                    .for_connection()
+                    .layer(ProxyService::new(shared.clone(), peer)),
+            )
         })?;
-        Ok(Gateway { server, proxy })
+        Ok(Gateway {
+            server,
+            proxy,
+            metrics,
+        })
     }
 
     /// Binds `addr` and serves `routes` on it.
@@ -171,6 +183,11 @@ impl Gateway {
     /// The routes it serves (store a new snapshot to swap them).
     pub fn routes(&self) -> &Arc<Routes> {
         self.proxy.routes()
+    }
+
+    /// What it counts (the admin listener's `/metrics`).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Stops gracefully: see [`Server::stop`].
