@@ -24,6 +24,11 @@
 //!    `X-Forwarded-Proto` and `X-Real-IP` set ([`headers`]), both bodies streamed, never
 //!    buffered. A refused or broken upstream is a 502, one that does not connect or answer in
 //!    time a 504.
+//! 4. [`upgrade`]: an HTTP/1.1 request asking for an `Upgrade` (WebSocket) keeps its
+//!    `Connection: upgrade` and `Upgrade` headers; when the upstream answers `101`, the client's
+//!    and the upstream's connections are switched and joined, bytes copied both ways until
+//!    either side closes. Any other answer is an ordinary response. The echo backend
+//!    ([`echo`]) speaks WebSocket, echoing every message.
 //!
 //! # Where the configuration comes from
 //!
@@ -94,6 +99,7 @@ pub mod live;
 pub mod proxy;
 pub mod routes;
 pub mod server;
+pub mod upgrade;
 
 use std::process::ExitCode;
 use std::sync::Arc;

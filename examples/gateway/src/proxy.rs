@@ -11,6 +11,10 @@
 //! | the upstream refused, reset or broke the response | 502 |
 //! | the upstream did not connect or answer in time | 504 |
 //! | otherwise | the upstream's response |
+//!
+//! A request asking for an `Upgrade` (a WebSocket handshake, say) keeps its `Connection:
+//! upgrade` and `Upgrade` headers on the way; if the upstream answers `101`, both connections
+//! become one byte tunnel ([`crate::upgrade`]).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -32,6 +36,7 @@ use ingress_router::tower::Routing;
 
 use crate::headers::{remove_hop_by_hop, set_forwarded};
 use crate::routes::Routes;
+use crate::upgrade::{self, Tunnels};
 
 /// The response body: the upstream's, streamed, or the gateway's own short answer.
 pub type Body = Either<Incoming, Full<Bytes>>;
@@ -66,6 +71,7 @@ pub struct Proxy {
     routes: Arc<Routes>,
     client: Client<HttpConnector, Incoming>,
     options: ProxyOptions,
+    tunnels: Tunnels,
 }
 
 impl Proxy {
@@ -81,12 +87,18 @@ impl Proxy {
             routes,
             client,
             options,
+            tunnels: Tunnels::new(),
         }
     }
 
     /// The routes the proxy resolves with.
     pub fn routes(&self) -> &Arc<Routes> {
         &self.routes
+    }
+
+    /// The upgraded connections (WebSockets and the like) the proxy tunnels.
+    pub fn tunnels(&self) -> &Tunnels {
+        &self.tunnels
     }
 
     /// Answers one request that went through the `RouteLayer`.
@@ -130,10 +142,12 @@ impl Proxy {
     /// Sends the request to `authority` and streams the response back.
     async fn forward(
         &self,
-        request: Request<Incoming>,
+        mut request: Request<Incoming>,
         authority: &str,
         peer: SocketAddr,
     ) -> Response<Body> {
+        let upgrade = upgrade::requested(request.version(), request.headers());
+        let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
         let (mut parts, body) = request.into_parts();
         // The host the client asked for: HTTP/2's `:authority`, else `Host` (the layer has
         // checked that they agree).
@@ -159,6 +173,9 @@ impl Proxy {
         // Upstreams speak HTTP/1.1, whatever the client spoke.
         parts.version = Version::HTTP_11;
         remove_hop_by_hop(&mut parts.headers);
+        if let Some(upgrade) = upgrade {
+            upgrade::restore(&mut parts.headers, upgrade);
+        }
         if let Ok(value) = HeaderValue::from_str(&host) {
             parts.headers.insert(header::HOST, value);
         }
@@ -184,12 +201,45 @@ impl Proxy {
                 tracing::warn!(upstream = authority, error = %error_chain(&e), "upstream failed");
                 answer(StatusCode::BAD_GATEWAY, "the upstream failed")
             }
+            Ok(Ok(response)) if response.status() == StatusCode::SWITCHING_PROTOCOLS => {
+                self.switch(client_upgrade, response, authority)
+            }
             Ok(Ok(response)) => {
                 let (mut parts, body) = response.into_parts();
                 remove_hop_by_hop(&mut parts.headers);
                 Response::from_parts(parts, Either::Left(body))
             }
         }
+    }
+}
+
+impl Proxy {
+    /// The upstream accepted an upgrade: join the two connections once both are switched,
+    /// and pass the `101` on with its handshake headers. A `101` the client did not ask for,
+    /// or without `Upgrade`, cannot be passed on (the client would not know what it speaks
+    /// now): 502.
+    fn switch(
+        &self,
+        client: Option<hyper::upgrade::OnUpgrade>,
+        mut response: Response<Incoming>,
+        authority: &str,
+    ) -> Response<Body> {
+        let (Some(client), Some(protocol)) = (client, upgrade::accepted(&response)) else {
+            tracing::warn!(
+                upstream = authority,
+                "101 without an upgrade asked and named"
+            );
+            return answer(
+                StatusCode::BAD_GATEWAY,
+                "the upstream switched protocols unasked",
+            );
+        };
+        let upstream = hyper::upgrade::on(&mut response);
+        self.tunnels.join(client, upstream, authority.to_owned());
+        let (mut parts, body) = response.into_parts();
+        remove_hop_by_hop(&mut parts.headers);
+        upgrade::restore(&mut parts.headers, protocol);
+        Response::from_parts(parts, Either::Left(body))
     }
 }
 
