@@ -615,3 +615,78 @@ async fn sighup_reloads_a_gateway_process() {
         bounded("echo stop", echo.stop()).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_known_bad_document_does_not_refuse_edits_around_it() {
+    let dir = Temp::new("known-bad");
+    let file = dir.0.join("all.yaml");
+    let bad = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: bad}\nspec: {rules: 42}\n";
+    std::fs::write(&file, format!("{}\n---\n{bad}", v1_ingress(V1))).unwrap();
+    let args = Args::try_parse_from([
+        "ingress-gateway".to_owned(),
+        "-f".into(),
+        file.display().to_string(),
+    ])
+    .unwrap();
+    let mut built = ingress_gateway::config::build(&args);
+    assert_eq!(built.problems.len(), 1, "{:?}", built.problems);
+    let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
+    let reloader = Arc::new(Reloader::new(args, routes.clone(), &built.problems));
+    let routed = |host: &str| {
+        let snapshot = routes.load();
+        snapshot
+            .route(&ingress_router::RequestView::new(host, "/"))
+            .decision
+            .source()
+            .map(|s| s.to_string())
+    };
+
+    // The good Ingress grows by a few lines: the bad document moves down, still the same
+    // problem (document 2, `spec.rules`), so the edit goes through.
+    let longer = v1_ingress("moved.v1.example")
+        .replace("metadata:\n", "metadata:\n  labels:\n    a: b\n    c: d\n");
+    std::fs::write(&file, format!("{longer}\n---\n{bad}")).unwrap();
+    assert!(
+        matches!(
+            reloader.trigger("test").await,
+            Outcome::Applied { problems: 1, .. }
+        ),
+        "{:?}",
+        reloader.stats().last_error()
+    );
+    assert_eq!(
+        routed("moved.v1.example").as_deref(),
+        Some("default/echo-v1")
+    );
+
+    // A second bad document is new: refused, the table as it was.
+    let worse = v1_ingress("worse.v1.example").replace("number: 3000", "number: http");
+    std::fs::write(&file, format!("{worse}\n---\n{bad}")).unwrap();
+    match reloader.trigger("test").await {
+        Outcome::Refused { problems } => {
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].contains("all.yaml: document 1"), "{problems:?}");
+        }
+        applied => panic!("{applied:?}"),
+    }
+    assert_eq!(
+        routed("moved.v1.example").as_deref(),
+        Some("default/echo-v1")
+    );
+    assert_eq!(routed("worse.v1.example"), None);
+
+    // Fixing the known bad one is fine too.
+    std::fs::write(&file, v1_ingress("clean.v1.example")).unwrap();
+    assert_eq!(
+        reloader.trigger("test").await,
+        Outcome::Applied {
+            ingresses: 1,
+            problems: 0
+        }
+    );
+    assert_eq!(
+        routed("clean.v1.example").as_deref(),
+        Some("default/echo-v1")
+    );
+    assert_eq!((reloader.stats().ok(), reloader.stats().failed()), (2, 1));
+}
