@@ -167,6 +167,7 @@ impl Reloader {
     /// Reloads on a blocking thread and logs the outcome; `why` names the trigger in the log.
     pub async fn trigger(self: &Arc<Self>, why: &str) -> Outcome {
         let reloader = self.clone();
+        let started = Instant::now();
         let outcome = match tokio::task::spawn_blocking(move || reloader.reload()).await {
             Ok(outcome) => outcome,
             Err(e) => {
@@ -189,6 +190,7 @@ impl Reloader {
                 problems,
             } => tracing::info!(
                 trigger = why,
+                took = ?started.elapsed(),
                 "reloaded: serving {ingresses} Ingresses ({problems} problems skipped, as before)"
             ),
             Outcome::Refused { problems } => {

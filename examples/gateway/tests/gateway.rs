@@ -610,7 +610,26 @@ async fn a_websocket_through_the_gateway_echoes_messages() {
     drop(socket);
     until("the tunnel to end", || world.gateway.tunnels().open() == 0).await;
     assert_eq!(world.gateway.tunnels().opened(), 1);
+
+    // A WebSocket still open when the gateway stops is closed by the stop.
+    let stream = bounded("connect", tokio::net::TcpStream::connect(world.addr()))
+        .await
+        .unwrap();
+    let (mut open, _) = bounded(
+        "WebSocket handshake",
+        tokio_tungstenite::client_async(format!("ws://{V2}/"), stream),
+    )
+    .await
+    .unwrap();
+    bounded("send", open.send(Message::text("still here")))
+        .await
+        .unwrap();
+    assert!(bounded("echo", open.next()).await.unwrap().is_ok());
     world.stop().await;
+    match bounded("the stop to close it", open.next()).await {
+        None | Some(Err(_)) => {}
+        Some(Ok(message)) => assert!(message.is_close(), "{message:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -374,6 +374,21 @@ async fn a_hundred_edits_reroute_while_clients_and_a_websocket_carry_on() {
     }
     assert!(stats.ok() >= EDITS as u64, "{}", stats.ok());
 
+    // The rebuild alone (load, convert, index, swap), without the debounce.
+    let mut rebuilds = Vec::new();
+    for _ in 0..10 {
+        let started = Instant::now();
+        let outcome = world.reloader.trigger("measure").await;
+        rebuilds.push(started.elapsed());
+        assert!(matches!(outcome, Outcome::Applied { .. }), "{outcome:?}");
+    }
+    rebuilds.sort();
+    println!(
+        "a rebuild of the founding example: p50 {:?}, max {:?}",
+        rebuilds[rebuilds.len() / 2],
+        rebuilds[rebuilds.len() - 1]
+    );
+
     bounded("WebSocket close", socket.close(None))
         .await
         .unwrap();
