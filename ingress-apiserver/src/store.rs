@@ -233,7 +233,11 @@ impl Store {
         self.lock().rv
     }
 
-    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+    /// A receiver that sees the latest resourceVersion after every stored write: how
+    /// controllers that run inside the server's process (a demo's kubelet, say) learn that
+    /// something changed without a watch of their own. Writes that change nothing are not
+    /// stored and do not wake it.
+    pub fn changes(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()
     }
 

@@ -240,7 +240,7 @@ async fn run(store: Store, request: WatchRequest, signals: WatchSignals, tx: mps
         ..
     } = signals;
     close.borrow_and_update();
-    let mut changes = store.subscribe();
+    let mut changes = store.changes();
     changes.borrow_and_update();
     let filter = &request.filter;
     let deadline = request.timeout.map(|t| Instant::now() + t);

@@ -78,9 +78,15 @@ pub struct Args {
     pub check: bool,
 
     /// Live mode: follow a cluster through its API server (the kubeconfig, or the Pod's
-    /// service account in-cluster).
-    #[arg(long, conflicts_with = "demo")]
+    /// service account in-cluster). With `--demo`, the cluster is the demo's own: an
+    /// in-process API server holding the files' objects, changed with `kubectl --server`.
+    #[arg(long)]
     pub kube: bool,
+
+    /// With `--demo --kube`: the address of the demo's API server (`127.0.0.1:0`: a free
+    /// port, printed at start).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0", requires_all = ["demo", "kube"])]
+    pub apiserver_listen: SocketAddr,
 
     /// With `--kube`: watch Ingresses, Services, EndpointSlices and Secrets in this namespace
     /// only. Repeatable; default every namespace.
@@ -199,8 +205,17 @@ mod tests {
         // Live-mode flags mean nothing without --kube.
         assert!(Args::try_parse_from(["ingress-gateway", "-f", "x", "--namespace", "a"]).is_err());
         assert!(Args::try_parse_from(["ingress-gateway", "-f", "x", "--lease", "a/b"]).is_err());
-        // The demo's own cluster is not built yet: refused rather than ignored.
-        assert!(Args::try_parse_from(["ingress-gateway", "--demo", "--kube", "-f", "x"]).is_err());
+        // The demo's own cluster: files optional (kubectl can apply them later).
+        let args = Args::try_parse_from(["ingress-gateway", "--demo", "--kube"]).unwrap();
+        assert!(args.demo && args.kube && args.files.is_empty());
+        assert_eq!(args.apiserver_listen, "127.0.0.1:0".parse().unwrap());
+        let apiserver = ["--apiserver-listen", "127.0.0.1:6443"];
+        assert!(
+            Args::try_parse_from(
+                [&["ingress-gateway", "--demo", "-f", "x"][..], &apiserver].concat()
+            )
+            .is_err()
+        );
     }
 
     #[test]

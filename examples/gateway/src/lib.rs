@@ -6,6 +6,7 @@
 //!                 [--reload-debounce DURATION]
 //! ingress-gateway --kube --listen ADDR [--namespace NS]... [--lease NS/NAME]
 //!                 [--publish-service NS/NAME | --publish-address ADDR...]
+//! ingress-gateway --demo [--kube] [-f FILE|DIR...] [--check]
 //! ```
 //!
 //! # How a request goes
@@ -76,6 +77,18 @@
 //! Lease. `examples/deploy/gateway.yaml` runs it this way; `tests/live.rs` runs it in-process
 //! against `ingress-apiserver` with kubectl editing and deleting Ingresses.
 //!
+//! # The demo
+//!
+//! [`demo`]: `--demo` starts an echo backend on loopback for every replica of every Deployment
+//! in the files, wires the Services that select them, serves, and sends the requests the
+//! manifests call for, printing each answer. `--demo --kube` does the same the way a cluster
+//! does it ([`demo::cluster`]): the objects go into `ingress-apiserver` on loopback, the demo
+//! plays kubelet and the EndpointSlice controller for whatever is stored there (whoever wrote
+//! it), and the gateway runs in live mode against that server, so `kubectl --server URL apply`,
+//! `patch` and `delete` change what it serves without a restart. The demo's cluster starts
+//! with the IngressClass `gateway` of `examples/deploy/gateway.yaml` (ours and the default),
+//! and the gateway publishes its own listen address in the status of what it serves.
+//!
 //! # In a test
 //!
 //! Everything runs in-process: bind `127.0.0.1:0`, build the routes, spawn the gateway.
@@ -102,6 +115,7 @@
 //! # }
 //! ```
 
+pub mod balance;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -134,11 +148,11 @@ pub fn proxy_options(args: &Args) -> ProxyOptions {
 /// The binary: static mode, live mode with `--kube`, or the demo with `--demo`. Logs what it
 /// skipped, serves until Ctrl-C or SIGTERM, then drains.
 pub async fn run(args: Args) -> ExitCode {
-    if args.kube {
-        return live::run(&args).await;
-    }
     if args.demo {
         return demo::run(&args).await;
+    }
+    if args.kube {
+        return live::run(&args).await;
     }
     let mut built = config::build(&args);
     for problem in &built.problems {

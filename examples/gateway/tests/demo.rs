@@ -33,7 +33,7 @@ async fn the_demo_serves_the_founding_example() {
         .await
         .expect("the demo starts in time")
         .expect("the demo starts");
-    let replicas: Vec<&str> = demo.replicas().collect();
+    let replicas = demo.replicas();
     assert_eq!(
         replicas,
         [

@@ -45,7 +45,7 @@ pub fn read_deployments(paths: &[PathBuf]) -> (Vec<Deployment>, Vec<String>) {
 
 /// The files the loader reads for `path` (one file, or a directory's manifests in the same
 /// order), so that Deployments come from exactly the files the Ingresses did.
-fn manifest_files(path: &Path, problems: &mut Vec<String>) -> Vec<PathBuf> {
+pub(crate) fn manifest_files(path: &Path, problems: &mut Vec<String>) -> Vec<PathBuf> {
     if !path.is_dir() {
         return vec![path.to_path_buf()];
     }
@@ -89,11 +89,21 @@ fn read_file(file: &Path, deployments: &mut Vec<Deployment>, problems: &mut Vec<
             if kind != "Deployment" || api_version != Some("apps/v1") {
                 continue;
             }
-            match serde_json::from_value::<K8sDeployment>(object) {
-                Ok(d) => deployments.push(from_k8s(d)),
-                Err(e) => problems.push(format!("{name}: document {}: Deployment: {e}", i + 1)),
+            match Deployment::from_value(object) {
+                Ok(d) => deployments.push(d),
+                Err(e) => problems.push(format!("{name}: document {}: {e}", i + 1)),
             }
         }
+    }
+}
+
+impl Deployment {
+    /// The Deployment of an `apps/v1` object as JSON (a manifest document or what an API
+    /// server stores), or what is wrong with it.
+    pub fn from_value(object: serde_json::Value) -> Result<Deployment, String> {
+        serde_json::from_value::<K8sDeployment>(object)
+            .map(from_k8s)
+            .map_err(|e| format!("Deployment: {e}"))
     }
 }
 

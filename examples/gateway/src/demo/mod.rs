@@ -8,9 +8,17 @@
 //! round robin), one for a host no rule has (`unknown.invalid`), and `/healthz` on the
 //! gateway's own address. Each answer is compared with what the index says the request should
 //! get: a replica of the Service the rule names, or the gateway's 404, 503 or health answer.
+//!
+//! With `--kube` the same demo runs as the founding example's cluster does ([`cluster`]): the
+//! manifests go into an in-process API server on loopback, the demo plays kubelet and the
+//! EndpointSlice controller for what is stored there, and the gateway runs in live mode as a
+//! client of that server, so that `kubectl --server URL apply|patch|delete` changes what it
+//! serves without a restart.
 
+pub mod cluster;
 mod deployments;
 
+pub use cluster::Cluster;
 pub use deployments::{Deployment, read_deployments};
 
 use std::collections::{BTreeSet, HashMap};
@@ -33,6 +41,7 @@ use ingress_router::RequestView;
 use crate::cli::Args;
 use crate::config;
 use crate::echo::{Echo, EchoReply};
+use crate::live::{Live, LiveError};
 use crate::proxy::HEALTHZ;
 use crate::routes::Routes;
 use crate::server::Gateway;
@@ -62,6 +71,20 @@ pub enum DemoError {
         /// Why.
         source: io::Error,
     },
+    /// The demo's API server could not start (`--demo --kube`).
+    #[error("starting the demo's API server on {addr}: {source}")]
+    ApiServer {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: ingress_apiserver::ServerError,
+    },
+    /// No `kube::Client` for the demo's API server (`--demo --kube`).
+    #[error("a client of the demo's API server: {0}")]
+    Client(String),
+    /// The gateway could not follow the demo's API server (`--demo --kube`).
+    #[error("live mode against the demo's API server: {0}")]
+    Live(#[from] LiveError),
 }
 
 /// One request the demo sends, and what should answer it.
@@ -143,14 +166,33 @@ impl fmt::Display for Outcome {
 /// The running demo: echo replicas, the gateway, and the checks.
 #[derive(Debug)]
 pub struct Demo {
-    gateway: Gateway,
-    echoes: Vec<Echo>,
+    serving: Serving,
     checks: Vec<Check>,
 }
 
+/// What serves the demo.
+#[derive(Debug)]
+enum Serving {
+    /// `--demo`: the gateway in static mode over the files, and the replicas.
+    Static { gateway: Gateway, echoes: Vec<Echo> },
+    /// `--demo --kube`: the gateway in live mode, and the cluster it follows (boxed: the
+    /// pair is large beside the static variant).
+    Kube(Box<(Live, Cluster)>),
+}
+
 impl Demo {
-    /// Starts everything for `args` (`--listen` may be `127.0.0.1:0`).
+    /// Starts everything for `args` (`--listen` and `--apiserver-listen` may be
+    /// `127.0.0.1:0`): with `--kube` the cluster and the gateway in live mode, otherwise the
+    /// replicas and the gateway in static mode.
     pub async fn start(args: &Args) -> Result<Demo, DemoError> {
+        if args.kube {
+            Demo::start_kube(args).await
+        } else {
+            Demo::start_static(args).await
+        }
+    }
+
+    async fn start_static(args: &Args) -> Result<Demo, DemoError> {
         let mut built = config::build(args);
         for problem in &built.problems {
             tracing::warn!("skipped: {problem}");
@@ -237,17 +279,62 @@ impl Demo {
             .iter()
             .map(|e| (e.local_addr(), e.name.clone()))
             .collect();
-        let checks = checks(&built.manifests, &gateway, &replica_of);
+        let checks = checks(
+            &built.manifests,
+            &gateway.routes().load(),
+            gateway.local_addr(),
+            &replica_of,
+        );
         Ok(Demo {
-            gateway,
-            echoes,
+            serving: Serving::Static { gateway, echoes },
+            checks,
+        })
+    }
+
+    async fn start_kube(args: &Args) -> Result<Demo, DemoError> {
+        let (cluster, problems) =
+            Cluster::start(args.apiserver_listen, &args.controller, &args.files).await?;
+        for problem in &problems {
+            tracing::warn!("skipped: {problem}");
+        }
+        let client = cluster.client()?;
+        // The gateway's own address in the status of the Ingresses it serves, unless told.
+        let mut live_args = args.clone();
+        if live_args.publish_service.is_none() && live_args.publish_addresses.is_empty() {
+            live_args.publish_addresses = vec![args.listen.ip().to_string()];
+        }
+        let live = Live::start(client, &live_args, std::future::pending())
+            .await?
+            .ok_or(DemoError::Live(LiveError::Stopped))?;
+        // The checks come from the files, as the API server held them at the start.
+        let manifests = config::build(args).manifests;
+        let replica_of = cluster::replica_of(&cluster.replicas());
+        let checks = checks(
+            &manifests,
+            &live.routes().load(),
+            live.local_addr(),
+            &replica_of,
+        );
+        Ok(Demo {
+            serving: Serving::Kube(Box::new((live, cluster))),
             checks,
         })
     }
 
     /// The gateway's address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.gateway.local_addr()
+        match &self.serving {
+            Serving::Static { gateway, .. } => gateway.local_addr(),
+            Serving::Kube(kube) => kube.0.local_addr(),
+        }
+    }
+
+    /// The demo's cluster, with `--kube`.
+    pub fn cluster(&self) -> Option<&Cluster> {
+        match &self.serving {
+            Serving::Static { .. } => None,
+            Serving::Kube(kube) => Some(&kube.1),
+        }
     }
 
     /// The checks the demo sends.
@@ -255,9 +342,17 @@ impl Demo {
         &self.checks
     }
 
-    /// The echo replicas, in start order.
-    pub fn replicas(&self) -> impl Iterator<Item = &str> {
-        self.echoes.iter().map(|e| e.name.as_str())
+    /// The echo replicas running now, in start order (Deployment order with `--kube`).
+    pub fn replicas(&self) -> Vec<String> {
+        match &self.serving {
+            Serving::Static { echoes, .. } => echoes.iter().map(|e| e.name.clone()).collect(),
+            Serving::Kube(kube) => kube
+                .1
+                .replicas()
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect(),
+        }
     }
 
     /// Sends every check through the gateway and reads the answers.
@@ -300,12 +395,57 @@ impl Demo {
         commands
     }
 
-    /// Stops the gateway, then the replicas.
+    /// Stops the gateway, then the replicas (and with `--kube` the controller, then the
+    /// cluster).
     pub async fn stop(self) {
-        self.gateway.stop().await;
-        for echo in self.echoes {
-            echo.stop().await;
+        match self.serving {
+            Serving::Static { gateway, echoes } => {
+                gateway.stop().await;
+                for echo in echoes {
+                    echo.stop().await;
+                }
+            }
+            Serving::Kube(kube) => {
+                let (live, cluster) = *kube;
+                live.stop().await;
+                cluster.stop().await;
+            }
         }
+    }
+
+    /// The `kubectl` commands with which a person changes the demo's cluster (`--kube`), made
+    /// of the objects the files hold: watch the Ingresses, apply and delete each file, scale a
+    /// Deployment, look at the slices the demo wrote.
+    pub fn kubectl_commands(&self, args: &Args) -> Vec<String> {
+        let Some(cluster) = self.cluster() else {
+            return Vec::new();
+        };
+        let kubectl = format!("kubectl --server {}", cluster.url());
+        let mut commands = vec![
+            format!("{kubectl} get ingress,deployments,services,pods -A"),
+            format!("{kubectl} get ingress -A -w"),
+        ];
+        for file in &args.files {
+            commands.push(format!(
+                "{kubectl} apply --validate=false -f {}",
+                file.display()
+            ));
+        }
+        let (deployments, _) = read_deployments(&args.files);
+        if let Some(d) = deployments.first() {
+            commands.push(format!(
+                "{kubectl} -n {} patch deployment {} -p '{{\"spec\":{{\"replicas\":1}}}}'",
+                d.namespace, d.name
+            ));
+        }
+        commands.push(format!(
+            "{kubectl} get endpointslices -A -l endpointslice.kubernetes.io/managed-by={}",
+            cluster::MANAGED_BY
+        ));
+        for file in &args.files {
+            commands.push(format!("{kubectl} delete -f {}", file.display()));
+        }
+        commands
     }
 }
 
@@ -314,10 +454,10 @@ impl Demo {
 /// answer is what the index routes the request to.
 fn checks(
     manifests: &ingress_model::Manifests,
-    gateway: &Gateway,
+    snapshot: &ingress_kube::index::Snapshot,
+    gateway: SocketAddr,
     replica_of: &HashMap<SocketAddr, String>,
 ) -> Vec<Check> {
-    let snapshot = gateway.routes().load();
     let mut requests: Vec<(String, String)> = Vec::new();
     for ingress in &manifests.ingresses {
         for rule in &ingress.object.spec.rules {
@@ -333,7 +473,7 @@ fn checks(
         }
     }
     requests.push((UNKNOWN_HOST.to_owned(), "/".to_owned()));
-    requests.push((gateway.local_addr().to_string(), HEALTHZ.to_owned()));
+    requests.push((gateway.to_string(), HEALTHZ.to_owned()));
 
     let mut checks = Vec::new();
     for (host, path) in requests {
@@ -409,8 +549,7 @@ pub async fn run(args: &Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let replicas: Vec<&str> = demo.replicas().collect();
-    println!("echo replicas on loopback: {}", replicas.join(", "));
+    println!("echo replicas on loopback: {}", demo.replicas().join(", "));
     println!("ingress-gateway listening on http://{}", demo.local_addr());
     println!();
     let outcomes = demo.run_checks().await;
@@ -436,6 +575,17 @@ pub async fn run(args: &Args) -> ExitCode {
     println!("try:");
     for command in demo.curl_commands() {
         println!("  {command}");
+    }
+    if let Some(cluster) = demo.cluster() {
+        println!();
+        println!(
+            "the demo's cluster is an API server on {}; change it with kubectl and watch the \
+             gateway follow, without a restart:",
+            cluster.url()
+        );
+        for command in demo.kubectl_commands(args) {
+            println!("  {command}");
+        }
     }
     println!();
     println!("serving until Ctrl-C");
