@@ -77,6 +77,11 @@ pub struct Args {
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub log_format: LogFormat,
 
+    /// Static mode: reload once the `-f` files have had no change for this long (SIGHUP
+    /// reloads at once). A reload with a problem the served files did not have is refused.
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
+    pub reload_debounce: Duration,
+
     /// Start an echo backend on loopback for every replica of every Deployment in the files,
     /// send the example requests, print the answers and curl commands, and serve until Ctrl-C.
     #[arg(long)]

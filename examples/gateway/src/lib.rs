@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! ingress-gateway -f FILE|DIR... --listen ADDR [--endpoints NS/SERVICE:PORT=ADDR[,ADDR...]]...
+//!                 [--reload-debounce DURATION]
 //! ingress-gateway --kube --listen ADDR [--namespace NS]... [--lease NS/NAME]
 //!                 [--publish-service NS/NAME | --publish-address ADDR...]
 //! ingress-gateway --demo [--kube] [-f FILE|DIR...] [--check]
@@ -25,6 +26,11 @@
 //!    `X-Forwarded-Proto` and `X-Real-IP` set ([`headers`]), both bodies streamed, never
 //!    buffered. A refused or broken upstream is a 502, one that does not connect or answer in
 //!    time a 504.
+//! 4. [`upgrade`]: an HTTP/1.1 request asking for an `Upgrade` (WebSocket) keeps its
+//!    `Connection: upgrade` and `Upgrade` headers; when the upstream answers `101`, the client's
+//!    and the upstream's connections are switched and joined, bytes copied both ways until
+//!    either side closes. Any other answer is an ordinary response. The echo backend
+//!    ([`echo`]) speaks WebSocket, echoing every message.
 //!
 //! # Where the configuration comes from
 //!
@@ -40,6 +46,17 @@
 //! mode, those that name no class at all, since files handed to the gateway are meant for it
 //! (`--ignore-classless` turns that off). An Ingress naming a class the files do not define as
 //! ours is not served.
+//!
+//! # Hot reload
+//!
+//! [`reload`]: static mode watches every `-f` path (directories recursively, a file through
+//! its directory, so that editors' rename-over saves and ConfigMap `..data` swaps are seen)
+//! and reloads once changes have been quiet for `--reload-debounce` (200 ms), or at once on
+//! SIGHUP. A reload rebuilds the table as the start did and swaps it in atomically: open
+//! connections, WebSockets and requests in flight are untouched. An invalid edit is one whose
+//! build has a problem the served table did not have (a YAML syntax error, a wrong field, an
+//! unreadable path): it is refused, the served table kept, each new problem logged with its
+//! file, document and field, and counted ([`reload::ReloadStats`]).
 //!
 //! # Live mode
 //!
@@ -108,8 +125,10 @@ pub mod headers;
 pub mod live;
 pub mod metrics;
 pub mod proxy;
+pub mod reload;
 pub mod routes;
 pub mod server;
+pub mod upgrade;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -181,8 +200,15 @@ async fn serve_files(args: &Args, state: &AdminState) -> ExitCode {
         built.manifests.ingresses.len(),
         gateway.local_addr()
     );
+    let reloader = Arc::new(
+        reload::Reloader::new(args.clone(), gateway.routes().clone(), &built.problems)
+            .with_metrics(gateway.metrics().clone()),
+    );
+    drop(built);
+    let watch = reload::Watch::spawn(reloader, args.reload_debounce, true);
     shutdown_signal().await;
     tracing::info!("stopping: draining connections");
+    watch.stop().await;
     gateway.stop().await;
     ExitCode::SUCCESS
 }

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `ingress_gateway_requests_total` | counter | `ingress` (`namespace/name`, empty when no rule matched), `service` (the backend Service `namespace/name`, empty for none), `status` (`2xx` ... `5xx`) |
 //! | `ingress_gateway_request_duration_seconds` | histogram | `status` |
-//! | `ingress_gateway_upstream_errors_total` | counter | `kind`: `connect_timeout`, `response_timeout`, `failed` |
+//! | `ingress_gateway_upstream_errors_total` | counter | `kind`: `refused`, `connect_timeout`, `response_timeout`, `failed` (one per request answered 502 / 504; tries that another endpoint made good are not counted) |
 //! | `ingress_gateway_open_connections` | gauge | |
 //! | `ingress_gateway_table_swaps_total` | counter | |
 //! | `ingress_gateway_reloads_failed_total` | counter | |
@@ -65,17 +65,20 @@ struct UpstreamLabel {
 /// How an upstream failed, as the proxy saw it (left in its answer's extensions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UpstreamError {
+    /// The connection was refused or could not be made (502; the next endpoint is tried).
+    Refused,
     /// No connection in time (504).
     ConnectTimeout,
     /// No response head in time (504).
     ResponseTimeout,
-    /// Refused, reset or broken (502).
+    /// Reset or broken after the request was sent (502).
     Failed,
 }
 
 impl UpstreamError {
     fn label(self) -> &'static str {
         match self {
+            UpstreamError::Refused => "refused",
             UpstreamError::ConnectTimeout => "connect_timeout",
             UpstreamError::ResponseTimeout => "response_timeout",
             UpstreamError::Failed => "failed",

@@ -1,6 +1,6 @@
 //! Serving connections: an accept loop on a tokio listener, each connection served by
-//! hyper-util's auto builder (HTTP/1.1 with keep-alive, and HTTP/2 with prior knowledge), and a
-//! graceful stop. The gateway and the demo's echo backends both run on it.
+//! hyper-util's auto builder (HTTP/1.1 with keep-alive and upgrades, and HTTP/2 with prior
+//! knowledge), and a graceful stop. The gateway and the demo's echo backends both run on it.
 
 use std::convert::Infallible;
 use std::io;
@@ -23,6 +23,7 @@ use tower_layer::Layer;
 use crate::metrics::{Metrics, ObserveLayer};
 use crate::proxy::{Proxy, ProxyOptions, ProxyService};
 use crate::routes::Routes;
+use crate::upgrade::Tunnels;
 
 /// How long a stop waits for connections to finish their requests in flight.
 pub const DRAIN: Duration = Duration::from_secs(10);
@@ -112,7 +113,7 @@ where
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(make(peer));
         let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -190,8 +191,15 @@ impl Gateway {
         &self.metrics
     }
 
-    /// Stops gracefully: see [`Server::stop`].
+    /// The upgraded connections (WebSockets and the like) it tunnels.
+    pub fn tunnels(&self) -> &Tunnels {
+        self.proxy.tunnels()
+    }
+
+    /// Stops gracefully: see [`Server::stop`]; then closes the upgraded connections, which
+    /// have no requests to finish.
     pub async fn stop(self) {
         self.server.stop().await;
+        self.proxy.tunnels().close(DRAIN).await;
     }
 }
