@@ -9,23 +9,33 @@
 //!   alike (v1 -> an echo-v1 replica, v2 -> echo-v2, an unknown host -> 404), then one second
 //!   of load on each with no error and no non-2xx answer: the harness works, and nginx's
 //!   configuration is the equivalent one.
-//! * `load_against_nginx` (ignored; the benchmark, by hand): the same at full length, printing
-//!   requests/s and p50 / p99 / p99.9 of each, and the ratios gateway / nginx:
+//! * `under_churn_the_gateway_fails_no_request_and_keeps_its_websockets` (CI): two seconds of
+//!   load while the configuration changes 10 times a second (a new host each time: a file
+//!   rewritten under the gateway's hot reload; nginx.conf rewritten and `nginx -s reload`),
+//!   with a WebSocket open through each: the gateway fails no request and keeps the socket.
+//! * `load_against_nginx`, `churn_against_nginx` and `scale_against_nginx` (ignored; the
+//!   benchmarks, by hand): requests/s and p50 / p99 / p99.9 of each and the ratios gateway /
+//!   nginx; the same churn for 30 s (failed requests, p99, WebSocket drops); and 10 000
+//!   Ingresses written -> served (the gateway's hot reload and table swap against nginx's
+//!   reload of the equivalent configuration) with the resident memory of each:
 //!
 //! ```text
-//! cargo test --release -p ingress-gateway --test vs_nginx -- --ignored --nocapture
+//! cargo test --release -p ingress-gateway --test vs_nginx -- --ignored --nocapture --test-threads 1
 //! ```
 //!
-//! `LOAD_SECONDS` (default 10), `LOAD_CONNECTIONS` (64) and `LOAD_THREADS` (2: nginx's
-//! `worker_processes`, the gateway's tokio worker threads, and wrk's threads) change it.
+//! `LOAD_SECONDS` (default 10; 30 for churn), `LOAD_CONNECTIONS` (64), `LOAD_THREADS` (2:
+//! nginx's `worker_processes`, the gateway's tokio worker threads, and wrk's threads),
+//! `CHURN_RATE` (10 a second) and `SCALE_INGRESSES` (10 000) change them.
 //!
 //! Needs `nginx` and `wrk` on PATH (`.ci/run` installs Debian's); fails with a clear message
 //! without them.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -49,9 +59,12 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(tag: &str) -> Scratch {
+        // Tests of this file run at once in one process: a number of its own for each.
+        static N: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
-            "ingress-gateway-vs-nginx-{tag}-{}",
-            std::process::id()
+            "ingress-gateway-vs-nginx-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch directory");
@@ -125,7 +138,13 @@ impl Backends {
 
 /// The nginx.conf ingress-nginx generates for the founding example, reduced to what routing
 /// and proxying do (its Lua balancer is an upstream block here; its defaults otherwise).
-fn nginx_conf(dir: &Path, port: u16, workers: usize, backends: &Backends) -> String {
+fn nginx_conf(
+    dir: &Path,
+    port: u16,
+    workers: usize,
+    backends: &Backends,
+    extra_hosts: &[String],
+) -> String {
     let upstream = |name: &str, addrs: Vec<SocketAddr>| {
         let servers: String = addrs
             .iter()
@@ -142,7 +161,8 @@ fn nginx_conf(dir: &Path, port: u16, workers: usize, backends: &Backends) -> Str
         server_name {host};
         location / {{
             proxy_http_version 1.1;
-            proxy_set_header Connection \"\";
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
             proxy_set_header Host $host;
             proxy_set_header X-Request-ID $request_id;
             proxy_set_header X-Real-IP $remote_addr;
@@ -185,19 +205,42 @@ http {{
     keepalive_timeout 75s;
     keepalive_requests 1000;
     server_tokens off;
+    # ingress-nginx's: upgrades pass, other requests keep the upstream connection alive.
+    map $http_upgrade $connection_upgrade {{
+        default upgrade;
+        '' '';
+    }}
 {v1}{v2}    # The catch-all server: ingress-nginx's default backend answers 404.
     server {{
         listen 127.0.0.1:{port} default_server;
         server_name _;
         location / {{ return 404; }}
     }}
-{s1}{s2}}}
+{s1}{s2}{extra}}}
 ",
         v1 = upstream("default-echo-v1-3000", Backends::addrs(&backends.v1)),
         v2 = upstream("default-echo-v2-3000", Backends::addrs(&backends.v2)),
         s1 = server(V1, "default-echo-v1-3000"),
         s2 = server(V2, "default-echo-v2-3000"),
+        extra = extra_hosts
+            .iter()
+            .map(|h| server(h, "default-echo-v1-3000"))
+            .collect::<String>(),
     )
+}
+
+/// `VmRSS` of a process, KiB (0 if it is gone).
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 fn running_as_root() -> bool {
@@ -215,6 +258,7 @@ struct Nginx {
     scratch: Scratch,
     child: Child,
     addr: SocketAddr,
+    workers: usize,
 }
 
 impl Nginx {
@@ -223,7 +267,7 @@ impl Nginx {
         for attempt in 1..=3 {
             let port = free_port();
             let conf = scratch.path("nginx.conf");
-            std::fs::write(&conf, nginx_conf(&scratch.0, port, workers, backends))
+            std::fs::write(&conf, nginx_conf(&scratch.0, port, workers, backends, &[]))
                 .expect("write nginx.conf");
             let mut child = Command::new("nginx")
                 .arg("-p")
@@ -255,6 +299,7 @@ impl Nginx {
                         scratch,
                         child,
                         addr,
+                        workers,
                     };
                 }
                 assert!(
@@ -282,6 +327,43 @@ impl Nginx {
             .status();
     }
 
+    /// Rewrites nginx.conf with `extra_hosts` routed to echo-v1 and reloads (`nginx -s
+    /// reload`: new workers start on the new configuration, old ones finish what they hold).
+    fn reload(&self, backends: &Backends, extra_hosts: &[String]) {
+        let conf = nginx_conf(
+            &self.scratch.0,
+            self.addr.port(),
+            self.workers,
+            backends,
+            extra_hosts,
+        );
+        std::fs::write(self.scratch.path("nginx.conf"), conf).expect("write nginx.conf");
+        self.signal("reload");
+    }
+
+    /// The resident memory of the master and its workers, MiB.
+    fn rss_mib(&self) -> f64 {
+        let Some(master) = self.child.id() else {
+            return 0.0;
+        };
+        let mut kib = rss_kib(master);
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // `pid (comm) state ppid ...`: the parent is the second field after the name.
+            let parent = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if parent == Some(master) {
+                kib += rss_kib(pid);
+            }
+        }
+        kib as f64 / 1024.0
+    }
+
     async fn stop(mut self) {
         self.signal("stop");
         if tokio::time::timeout(WAIT, self.child.wait()).await.is_err() {
@@ -299,15 +381,20 @@ impl Drop for Nginx {
     }
 }
 
-/// `ingress-gateway` in static mode over the founding example's manifests, its Services'
-/// endpoints given on the command line, `threads` tokio worker threads.
+/// `ingress-gateway` in static mode over a directory holding the founding example's
+/// manifests (hot reload on, 10 ms debounce, so each edit is its own swap), its Services'
+/// endpoints given on the command line, `threads` tokio worker threads, and the admin listener.
 struct GatewayProcess {
     child: Child,
     addr: SocketAddr,
+    admin: SocketAddr,
+    dir: Scratch,
 }
 
 impl GatewayProcess {
     async fn start(threads: usize, backends: &Backends) -> GatewayProcess {
+        let dir = Scratch::new("gateway");
+        std::fs::copy(MANIFESTS, dir.path("echo.yaml")).expect("copy the manifests");
         let list = |echoes: &[Echo]| {
             Backends::addrs(echoes)
                 .iter()
@@ -316,7 +403,10 @@ impl GatewayProcess {
                 .join(",")
         };
         let mut child = Command::new(env!("CARGO_BIN_EXE_ingress-gateway"))
-            .args(["-f", MANIFESTS, "--listen", "127.0.0.1:0"])
+            .arg("-f")
+            .arg(&dir.0)
+            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+            .args(["--reload-debounce", "10ms"])
             .arg(format!(
                 "--endpoints=default/echo-v1:3000={}",
                 list(&backends.v1)
@@ -334,20 +424,69 @@ impl GatewayProcess {
             .spawn()
             .expect("start the gateway binary");
         let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let addr = tokio::time::timeout(WAIT, async {
-            while let Some(line) = lines.next_line().await.expect("read the gateway's log") {
-                if let Some(at) = line.find("http://") {
-                    let addr = line[at + "http://".len()..].trim();
-                    return addr.parse::<SocketAddr>().expect("the logged address");
+        let logged = |line: &str, prefix: &str| -> Option<SocketAddr> {
+            let at = line.find(prefix)?;
+            line[at + prefix.len()..]
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        };
+        let (addr, admin) = tokio::time::timeout(WAIT, async {
+            let (mut addr, mut admin) = (None, None);
+            while addr.is_none() || admin.is_none() {
+                let line = lines
+                    .next_line()
+                    .await
+                    .expect("read the gateway's log")
+                    .expect("the gateway exited before listening");
+                admin = admin.or_else(|| logged(&line, "admin listener on http://"));
+                if line.contains("serving ") {
+                    addr = addr.or_else(|| logged(&line, " on http://"));
                 }
             }
-            panic!("the gateway exited before listening")
+            (addr.unwrap(), admin.unwrap())
         })
         .await
         .expect("the gateway listens in time");
         // Keep draining its log so that it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        GatewayProcess { child, addr }
+        GatewayProcess {
+            child,
+            addr,
+            admin,
+            dir,
+        }
+    }
+
+    /// Writes `extra.yaml` with an Ingress per host, routed to echo-v1 (through a temporary
+    /// file and a rename, as editors and ConfigMap updates do).
+    fn write_hosts(&self, hosts: &[String]) {
+        let mut yaml = String::new();
+        for (i, host) in hosts.iter().enumerate() {
+            let _ = write!(
+                yaml,
+                "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: extra-{i}}}\nspec:\n  rules:\n  - host: {host}\n    http: {{paths: [{{path: /, pathType: Prefix, backend: {{service: {{name: echo-v1, port: {{number: 3000}}}}}}}}]}}\n"
+            );
+        }
+        let staged = self.dir.path(".extra.yaml.tmp");
+        std::fs::write(&staged, yaml).expect("write the extra Ingresses");
+        std::fs::rename(&staged, self.dir.path("extra.yaml")).expect("move them in place");
+    }
+
+    /// A counter or gauge of its `/metrics`.
+    async fn metric(&self, name: &str) -> f64 {
+        let (status, text) = get_text(self.admin, "/metrics").await;
+        assert_eq!(status, 200);
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+    }
+
+    fn rss_mib(&self) -> f64 {
+        self.child
+            .id()
+            .map_or(0.0, |pid| rss_kib(pid) as f64 / 1024.0)
     }
 
     async fn stop(mut self) {
@@ -446,6 +585,27 @@ async fn get(addr: SocketAddr, host: &str) -> (u16, Option<String>) {
             .map(str::to_owned);
         response.into_body().collect().await.expect("the body");
         (status, replica)
+    };
+    tokio::time::timeout(WAIT, exchange)
+        .await
+        .expect("an answer in time")
+}
+
+/// A GET of `path` on `addr` (no Host rule involved): status and body.
+async fn get_text(addr: SocketAddr, path: &str) -> (u16, String) {
+    let client: Client<HttpConnector, Empty<Bytes>> =
+        Client::builder(TokioExecutor::new()).build_http();
+    let request = Request::get(format!("http://{addr}{path}"))
+        .body(Empty::new())
+        .unwrap();
+    let exchange = async {
+        let response = client.request(request).await.expect("an answer");
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.expect("the body");
+        (
+            status,
+            String::from_utf8_lossy(&body.to_bytes()).into_owned(),
+        )
     };
     tokio::time::timeout(WAIT, exchange)
         .await
@@ -578,4 +738,228 @@ async fn load_against_nginx() {
             "{what}: {load:?}"
         );
     }
+}
+
+/// A WebSocket through a proxy (host v1), and whether it still echoes.
+struct Socket {
+    socket: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+}
+
+impl Socket {
+    async fn open(proxy: SocketAddr) -> Socket {
+        let stream = tokio::net::TcpStream::connect(proxy)
+            .await
+            .expect("connect");
+        let (socket, response) = tokio::time::timeout(
+            WAIT,
+            tokio_tungstenite::client_async(format!("ws://{V1}/ws"), stream),
+        )
+        .await
+        .expect("the handshake in time")
+        .expect("the WebSocket handshake through the proxy");
+        assert_eq!(response.status(), 101);
+        Socket { socket }
+    }
+
+    /// Sends a message and waits for its echo: false if the socket was dropped.
+    async fn alive(&mut self, n: usize) -> bool {
+        use futures::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+        let text = format!("ping {n}");
+        if self.socket.send(Message::text(text.clone())).await.is_err() {
+            return false;
+        }
+        matches!(
+            tokio::time::timeout(WAIT, self.socket.next()).await,
+            Ok(Some(Ok(message))) if message == Message::text(text)
+        )
+    }
+}
+
+/// What a proxy did under configuration churn.
+#[derive(Debug, Clone, Copy)]
+struct Churn {
+    load: Load,
+    changes: usize,
+    websocket_dropped: bool,
+}
+
+/// Load on the v1 host for `seconds` while `change(i)` runs `rate` times a second and a
+/// WebSocket is pinged every 200 ms.
+async fn under_churn(
+    proxy: SocketAddr,
+    (threads, connections, seconds, rate): (usize, usize, u64, u64),
+    mut change: impl FnMut(usize),
+) -> Churn {
+    let mut socket = Socket::open(proxy).await;
+    assert!(socket.alive(0).await);
+    let scratch = Scratch::new("churn-wrk");
+    let load = wrk(&scratch, proxy, V1, threads, connections, seconds);
+    tokio::pin!(load);
+    let period = Duration::from_millis(1000 / rate.max(1));
+    let mut ticks = tokio::time::interval(period);
+    // A late tick (a ping took long) moves the rest rather than bursting two changes at once.
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut changes = 0;
+    let mut websocket_dropped = false;
+    let load = loop {
+        tokio::select! {
+            load = &mut load => break load,
+            _ = ticks.tick() => {
+                changes += 1;
+                change(changes);
+                if changes % 2 == 0 && !websocket_dropped {
+                    websocket_dropped = !socket.alive(changes).await;
+                }
+            }
+        }
+    };
+    websocket_dropped |= !socket.alive(usize::MAX).await;
+    Churn {
+        load,
+        changes,
+        websocket_dropped,
+    }
+}
+
+/// The gateway's table swaps (hot reload of a file) against `nginx -s reload`, each `rate`
+/// times a second under the same load; each change adds a new host.
+async fn compare_churn(
+    threads: usize,
+    connections: usize,
+    seconds: u64,
+    rate: u64,
+) -> (Churn, Churn, f64) {
+    let backends = Backends::start().await;
+    let gateway = GatewayProcess::start(threads, &backends).await;
+    let nginx = Nginx::start(threads, &backends).await;
+    let settings = (threads, connections, seconds, rate);
+    let through_gateway = under_churn(gateway.addr, settings, |i| {
+        gateway.write_hosts(&[format!("churn-{i}.example")]);
+    })
+    .await;
+    // Give the last edit its debounce before counting swaps.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let swaps = gateway.metric("ingress_gateway_table_swaps_total").await;
+    let through_nginx = under_churn(nginx.addr, settings, |i| {
+        nginx.reload(&backends, &[format!("churn-{i}.example")]);
+    })
+    .await;
+    nginx.stop().await;
+    gateway.stop().await;
+    backends.stop().await;
+    (through_gateway, through_nginx, swaps)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_churn_the_gateway_fails_no_request_and_keeps_its_websockets() {
+    let (gateway, nginx, swaps) = compare_churn(1, 4, 2, 10).await;
+    assert!(gateway.load.requests > 0 && nginx.load.requests > 0);
+    assert!(
+        swaps >= 5.0,
+        "{swaps} swaps for {} changes",
+        gateway.changes
+    );
+    assert_eq!(
+        (
+            gateway.load.socket_errors,
+            gateway.load.non_2xx,
+            gateway.websocket_dropped
+        ),
+        (0, 0, false),
+        "{gateway:?}"
+    );
+    // nginx is measured, not judged: what a reload costs it is the point of the comparison.
+    eprintln!("gateway: {gateway:?} ({swaps} swaps)\nnginx: {nginx:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: 30 s of churn per proxy; run by hand with --release --ignored --nocapture"]
+async fn churn_against_nginx() {
+    let seconds = env_or("LOAD_SECONDS", 30);
+    let connections = usize::try_from(env_or("LOAD_CONNECTIONS", 64)).unwrap();
+    let threads = usize::try_from(env_or("LOAD_THREADS", 2)).unwrap();
+    let rate = env_or("CHURN_RATE", 10);
+    let (gateway, nginx, swaps) = compare_churn(threads, connections, seconds, rate).await;
+    eprintln!(
+        "{rate} changes/s for {seconds}s under wrk -t{threads} -c{connections}: gateway table swaps (hot reload, {swaps} swaps) vs nginx -s reload"
+    );
+    eprintln!(
+        "{:<8} {:>8} {:>10} {:>9} {:>9} {:>8} {:>7} {:>10}",
+        "target", "changes", "req/s", "p99 ms", "p99.9 ms", "non-2xx", "errors", "ws dropped"
+    );
+    for (what, churn) in [("gateway", gateway), ("nginx", nginx)] {
+        eprintln!(
+            "{what:<8} {:>8} {:>10.0} {:>9.3} {:>9.3} {:>8} {:>7} {:>10}",
+            churn.changes,
+            churn.load.rps(),
+            churn.load.p99_us / 1e3,
+            churn.load.p999_us / 1e3,
+            churn.load.non_2xx,
+            churn.load.socket_errors,
+            churn.websocket_dropped
+        );
+    }
+    assert_eq!(
+        (
+            gateway.load.socket_errors,
+            gateway.load.non_2xx,
+            gateway.websocket_dropped
+        ),
+        (0, 0, false)
+    );
+}
+
+/// From "the Ingresses are written" to "their last host answers": polls every 5 ms.
+async fn until_served(proxy: SocketAddr, host: &str) -> Duration {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(300);
+    loop {
+        if get(proxy, host).await.0 == 200 {
+            return started.elapsed();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{host} not served after 5 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: 10 000 Ingresses into each proxy; run by hand with --release --ignored --nocapture"]
+async fn scale_against_nginx() {
+    let n = usize::try_from(env_or("SCALE_INGRESSES", 10_000)).unwrap();
+    let threads = usize::try_from(env_or("LOAD_THREADS", 2)).unwrap();
+    let hosts: Vec<String> = (0..n).map(|i| format!("scale-{i}.example")).collect();
+    let last = hosts.last().expect("at least one host").clone();
+    let backends = Backends::start().await;
+    let gateway = GatewayProcess::start(threads, &backends).await;
+    let nginx = Nginx::start(threads, &backends).await;
+    let (gateway_before, nginx_before) = (gateway.rss_mib(), nginx.rss_mib());
+
+    gateway.write_hosts(&hosts);
+    let gateway_took = until_served(gateway.addr, &last).await;
+    let reload_started = Instant::now();
+    nginx.reload(&backends, &hosts);
+    let nginx_took = until_served(nginx.addr, &last)
+        .await
+        .max(reload_started.elapsed());
+    // Both answer the first host of the set too.
+    assert_eq!(get(gateway.addr, &hosts[0]).await.0, 200);
+    assert_eq!(get(nginx.addr, &hosts[0]).await.0, 200);
+    eprintln!("{n} Ingresses written -> serving them (polled every 5 ms), and resident memory:");
+    eprintln!(
+        "gateway: {:.3} s (file written, hot reload, table swap); RSS {gateway_before:.0} MiB before, {:.0} MiB after",
+        gateway_took.as_secs_f64(),
+        gateway.rss_mib()
+    );
+    eprintln!(
+        "nginx:   {:.3} s (nginx.conf with {n} more servers written, nginx -s reload); RSS (master + workers) {nginx_before:.0} MiB before, {:.0} MiB after",
+        nginx_took.as_secs_f64(),
+        nginx.rss_mib()
+    );
+    nginx.stop().await;
+    gateway.stop().await;
+    backends.stop().await;
 }
