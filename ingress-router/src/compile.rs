@@ -23,6 +23,8 @@ pub(crate) type Mapper<B> =
 pub(crate) struct IngressEntry<B> {
     pub(crate) key: IngressKey,
     pub(crate) created: Option<i64>,
+    /// Whether the class rules make it ours (see [`RouteTable::is_ours`](crate::RouteTable::is_ours)).
+    pub(crate) ours: bool,
     /// The mapped `spec.defaultBackend`, if valid and served.
     pub(crate) default_backend: Option<B>,
     /// Whether it has a usable rule (so takes part in a host group).
@@ -88,6 +90,7 @@ pub(crate) fn compile<B>(
     let entry = IngressEntry {
         key: screened.key,
         created: screened.created,
+        ours: screened.ours,
         default_backend: default_backend.filter(|_| screened.served),
         has_rules: !contributions.is_empty(),
         hosts: contributions.iter().map(|c| c.host.clone()).collect(),

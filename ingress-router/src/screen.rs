@@ -19,6 +19,8 @@ pub(crate) struct Screened<'a> {
     pub(crate) key: IngressKey,
     /// `creationTimestamp` in Unix seconds; `None` (missing or unparseable) sorts first.
     pub(crate) created: Option<i64>,
+    /// Whether the class rules make it ours (valid or not).
+    pub(crate) ours: bool,
     /// `false`: another class's Ingress, or invalid as a whole; nothing below is set then.
     pub(crate) served: bool,
     pub(crate) rules: Vec<ScreenedRule<'a>>,
@@ -122,6 +124,7 @@ pub(crate) fn screen_keyed<'a>(
     let mut out = Screened {
         key,
         created,
+        ours: false,
         served: false,
         rules: Vec::with_capacity(ingress.spec.rules.len()),
         default_backend: None,
@@ -137,6 +140,7 @@ pub(crate) fn screen_keyed<'a>(
         out.diagnostics.push(diagnostic);
         return out;
     }
+    out.ours = true;
     let errors = out.validate(ingress, config);
     if errors.has(Scope::Ingress) {
         return out;

@@ -524,6 +524,37 @@ impl<B> RouteTable<B> {
         self.ingresses.keys()
     }
 
+    /// Whether the table holds the Ingress `key` and its class rules
+    /// ([`Config::classes`](crate::Config)) make it ours, valid or not: the Ingresses whose
+    /// status a controller writes. A lookup, no conversion.
+    ///
+    /// ```
+    /// use ingress_model::{Ingress, IngressKey};
+    /// use ingress_router::{ClassFilter, Config, RouteTable};
+    ///
+    /// let ingress = |name: &str, class: &str| -> Ingress {
+    ///     serde_json::from_value(serde_json::json!({
+    ///         "metadata": {"name": name, "namespace": "prod"},
+    ///         "spec": {"ingressClassName": class,
+    ///                  "defaultBackend": {"service": {"name": "web", "port": {"number": 80}}}}
+    ///     }))
+    ///     .unwrap()
+    /// };
+    /// let (mine, theirs) = (ingress("mine", "ours"), ingress("theirs", "other"));
+    /// let table = RouteTable::builder()
+    ///     .config(Config::default().classes(ClassFilter::classes(["ours"])))
+    ///     .add(&mine)
+    ///     .add(&theirs)
+    ///     .build()
+    ///     .table;
+    /// assert!(table.is_ours(&IngressKey::new("prod", "mine")));
+    /// assert!(!table.is_ours(&IngressKey::new("prod", "theirs"))); // held, another class's
+    /// assert!(!table.is_ours(&IngressKey::new("prod", "absent")));
+    /// ```
+    pub fn is_ours(&self, key: &IngressKey) -> bool {
+        self.ingresses.get(key).is_some_and(|entry| entry.ours)
+    }
+
     /// Sizes.
     pub fn stats(&self) -> Stats {
         let mut stats = Stats {

@@ -65,12 +65,18 @@ pub struct TlsCertificate<'s> {
 }
 
 impl Snapshot {
-    /// Whether this snapshot's class rules make the Ingress ours (its class is one of our
-    /// IngressClasses, or the default rules take it): the Ingresses a status writer sets.
-    /// An Ingress that does not convert to the model is not ours.
+    /// Whether this snapshot holds the Ingress (by namespace and name) and its class rules
+    /// make it ours (its class is one of our IngressClasses, or the default rules take it):
+    /// the Ingresses a status writer sets. An Ingress the index skipped (it did not convert)
+    /// is not ours. The answer is the snapshot's: a status writer holding a newer version of
+    /// the object gets the new answer with the next snapshot. A table lookup, no conversion.
     pub fn serves(&self, ingress: &k8s_openapi::api::networking::v1::Ingress) -> bool {
-        ingress_model::Ingress::try_from(ingress)
-            .is_ok_and(|i| self.table.config().classes.serves(&i).is_ok())
+        let metadata = &ingress.metadata;
+        let key = ingress_model::IngressKey::new(
+            metadata.namespace.as_deref().unwrap_or_default(),
+            metadata.name.as_deref().unwrap_or_default(),
+        );
+        self.table.is_ours(&key)
     }
 
     /// The route table (payload: [`Backend`]).

@@ -33,6 +33,20 @@ fn served(index: &mut Index, name: &str) -> bool {
         index.serves(&IngressKey::new("prod", name)),
         "{name}: routing and serves() disagree"
     );
+    // What a status writer asks, with the object it watched (only its key is read).
+    let watched = Ingress {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            namespace: Some("prod".to_owned()),
+            name: Some(name.to_owned()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    assert_eq!(
+        by_route,
+        index.snapshot().snapshot.serves(&watched),
+        "{name}: routing and Snapshot::serves disagree"
+    );
     by_route
 }
 
