@@ -107,6 +107,7 @@ pub mod live;
 pub mod proxy;
 pub mod routes;
 pub mod server;
+pub mod tls;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -139,18 +140,30 @@ pub async fn run(args: Args) -> ExitCode {
         tracing::warn!("skipped: {problem}");
     }
     let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-    let gateway = match Gateway::bind(args.listen, routes, proxy_options(&args)).await {
+    let mut gateway = match Gateway::bind(args.listen, routes, proxy_options(&args)).await {
         Ok(gateway) => gateway,
         Err(e) => {
             tracing::error!("cannot listen on {}: {e}", args.listen);
             return ExitCode::FAILURE;
         }
     };
+    if let Some(addr) = args.tls_listen {
+        if let Err(e) = gateway
+            .bind_tls(addr, &tls::TlsOptions::from_args(&args))
+            .await
+        {
+            tracing::error!("cannot listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     tracing::info!(
         "serving {} Ingresses on http://{}",
         built.manifests.ingresses.len(),
         gateway.local_addr()
     );
+    if let Some(addr) = gateway.tls_local_addr() {
+        tracing::info!("and on https://{addr}");
+    }
     shutdown_signal().await;
     tracing::info!("stopping: draining connections");
     gateway.stop().await;

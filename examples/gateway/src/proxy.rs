@@ -134,6 +134,7 @@ impl Proxy {
         authority: &str,
         peer: SocketAddr,
     ) -> Response<Body> {
+        let scheme = crate::tls::Scheme::of(&request);
         let (mut parts, body) = request.into_parts();
         // The host the client asked for: HTTP/2's `:authority`, else `Host` (the layer has
         // checked that they agree).
@@ -162,7 +163,7 @@ impl Proxy {
         if let Ok(value) = HeaderValue::from_str(&host) {
             parts.headers.insert(header::HOST, value);
         }
-        set_forwarded(&mut parts.headers, peer.ip(), &host, "http");
+        set_forwarded(&mut parts.headers, peer.ip(), &host, scheme.as_str());
 
         let sent = self.client.request(Request::from_parts(parts, body));
         match tokio::time::timeout(self.options.response_timeout, sent).await {
