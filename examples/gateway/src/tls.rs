@@ -300,3 +300,117 @@ pub fn acceptor(routes: Arc<Routes>, options: &TlsOptions) -> Result<TlsAcceptor
     config.alpn_protocols = ALPN_PROTOCOLS.iter().map(|p| p.to_vec()).collect();
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ingress_kube::index::{Index, IndexConfig};
+
+    const INGRESS: &str = "apiVersion: networking.k8s.io/v1\nkind: Ingress\n\
+        metadata: {name: web, namespace: default}\nspec:\n  \
+        tls: [{hosts: [a.example], secretName: a-tls}]\n  \
+        defaultBackend: {service: {name: web, port: {number: 80}}}\n";
+
+    fn apply_yaml(index: &mut Index, yaml: &str) {
+        let manifests = ingress_model::Manifests::load_str(
+            "t.yaml",
+            yaml,
+            &ingress_model::LoadOptions::default(),
+        );
+        assert!(manifests.errors.is_empty(), "{:?}", manifests.errors);
+        for ingress in &manifests.ingresses {
+            let object = k8s_openapi::api::networking::v1::Ingress::try_from(&ingress.object);
+            index.apply(object.unwrap());
+        }
+    }
+
+    fn apply_secret(index: &mut Index, name: &str, cert: &[u8], key: &[u8]) {
+        let secret = ingress_model::Secret::tls("default", name, cert, key);
+        let secret = k8s_openapi::api::core::v1::Secret::try_from(&secret).unwrap();
+        assert!(index.apply(secret).errors.is_empty());
+    }
+
+    fn pem(name: &str) -> (String, String) {
+        let made = rcgen::generate_simple_self_signed(vec![name.to_owned()]).unwrap();
+        (made.cert.pem(), made.signing_key.serialize_pem())
+    }
+
+    fn resolver(default: Option<&str>) -> SecretCertificates {
+        let mut index = Index::new(IndexConfig::new("x").accept_classless(true));
+        let routes = Arc::new(Routes::new(index.snapshot().snapshot));
+        SecretCertificates::new(routes, default.map(|d| d.parse().unwrap()), provider())
+    }
+
+    #[test]
+    fn unchanged_pem_is_parsed_once_and_a_change_is_parsed_again() {
+        let mut index = Index::new(IndexConfig::new("x").accept_classless(true));
+        apply_yaml(&mut index, INGRESS);
+        let (cert, key) = pem("a.example");
+        apply_secret(&mut index, "a-tls", cert.as_bytes(), key.as_bytes());
+        let certs = resolver(None);
+        let snapshot = index.snapshot().snapshot;
+        let first = certs.certificate(&snapshot, Some("a.example")).unwrap();
+        let again = certs.certificate(&snapshot, Some("A.Example")).unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "unchanged PEM was parsed again"
+        );
+
+        let (cert2, key2) = pem("a.example");
+        apply_secret(&mut index, "a-tls", cert2.as_bytes(), key2.as_bytes());
+        let swapped = index.snapshot().snapshot;
+        let second = certs.certificate(&swapped, Some("a.example")).unwrap();
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_ne!(first.cert[0], second.cert[0]);
+        // No entry and no default: nothing.
+        assert!(certs.certificate(&swapped, Some("b.example")).is_none());
+        assert!(certs.certificate(&swapped, None).is_none());
+    }
+
+    #[test]
+    fn a_secret_that_does_not_parse_is_missing_and_falls_back_to_the_default() {
+        let mut index = Index::new(IndexConfig::new("x").accept_classless(true));
+        apply_yaml(&mut index, INGRESS);
+        let (cert, _) = pem("a.example");
+        let (_, other_key) = pem("other.example");
+        // A key that is not the certificate's, then no PEM at all.
+        apply_secret(&mut index, "a-tls", cert.as_bytes(), other_key.as_bytes());
+        let (fallback, fallback_key) = pem("fallback.example");
+        apply_secret(
+            &mut index,
+            "fallback",
+            fallback.as_bytes(),
+            fallback_key.as_bytes(),
+        );
+        let snapshot = index.snapshot().snapshot;
+        let secret = snapshot.tls_secret("default", "a-tls").unwrap();
+        let error = parse(secret, &provider()).unwrap_err();
+        assert!(error.starts_with("tls.key: "), "{error}");
+
+        assert!(
+            resolver(None)
+                .certificate(&snapshot, Some("a.example"))
+                .is_none()
+        );
+        let certs = resolver(Some("default/fallback"));
+        let served = certs.certificate(&snapshot, Some("a.example")).unwrap();
+        let expected = parse(
+            snapshot.tls_secret("default", "fallback").unwrap(),
+            &provider(),
+        );
+        assert_eq!(served.cert, expected.unwrap().cert);
+        // No SNI: the default too.
+        assert!(certs.certificate(&snapshot, None).is_some());
+
+        apply_secret(&mut index, "a-tls", b"not PEM", b"not PEM either");
+        let snapshot = index.snapshot().snapshot;
+        let error = parse(
+            snapshot.tls_secret("default", "a-tls").unwrap(),
+            &provider(),
+        );
+        assert_eq!(error.unwrap_err(), "tls.crt: no certificate in the PEM");
+        // A default naming a Secret the snapshot lacks is no certificate.
+        let missing = resolver(Some("default/nowhere"));
+        assert!(missing.certificate(&snapshot, Some("a.example")).is_none());
+    }
+}

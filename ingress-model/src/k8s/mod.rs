@@ -46,9 +46,10 @@
 //!   values win), so it reads back inside `data`, base64-encoded. A `data` value that is not
 //!   base64 (the loader never gives one) fails at `data`, naming its key.
 //!
-//! The first two are what the JSON round trip did (the Secret rule is the API server's). The one difference from it is the error: a
-//! [`ConversionError`] names the kind, the field and a reason of its own, where the JSON path
-//! wrapped a `serde_json::Error`; it fails for the same objects.
+//! The first two are what the JSON round trip did (the Secret rule is the API server's). The
+//! one difference from it is the error: a [`ConversionError`] names the kind, the field and a
+//! reason of its own, where the JSON path wrapped a `serde_json::Error`; it fails for the same
+//! objects.
 //!
 //! Your binary picks the Kubernetes version feature of `k8s-openapi` (for example `latest`), as
 //! with any library built on it.
