@@ -163,14 +163,13 @@ pub async fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(addr) = args.tls_listen {
-        if let Err(e) = gateway
+    if let Some(addr) = args.tls_listen
+        && let Err(e) = gateway
             .bind_tls(addr, &tls::TlsOptions::from_args(&args))
             .await
-        {
-            tracing::error!("cannot listen on {addr}: {e}");
-            return ExitCode::FAILURE;
-        }
+    {
+        tracing::error!("cannot listen on {addr}: {e}");
+        return ExitCode::FAILURE;
     }
     tracing::info!(
         "serving {} Ingresses on http://{}",
