@@ -1,6 +1,7 @@
 //! The TLS listener end to end, on loopback: certificates made here with rcgen, put in
 //! `kubernetes.io/tls` Secrets that two Ingresses' `spec.tls` name, echo backends, and a
-//! tokio-rustls client that trusts exactly those certificates.
+//! tokio-rustls client that trusts exactly those certificates; in static mode, and in live mode
+//! against the in-process API server.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -357,4 +358,79 @@ async fn a_silent_client_is_dropped_after_the_handshake_timeout() {
     let read = bounded("server closing a silent connection", tcp.read(&mut buf)).await;
     assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
     world.stop().await;
+}
+
+/// Live mode: the Secrets come from the cluster (the in-process API server), and a Secret
+/// replaced there is served from a later handshake on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_mode_serves_the_clusters_secrets_and_follows_their_changes() {
+    use ingress_gateway::live::Live;
+    const WAIT: Duration = Duration::from_secs(30);
+
+    let server = ingress_apiserver::ApiServer::start()
+        .await
+        .expect("API server");
+    let echo = Echo::start("a-1", "default/svc-a").await.unwrap();
+    let (a, a2) = (cert(&["a.example"]), cert(&["a.example"]));
+    let store = server.store();
+    store
+        .load(&ingress_yaml("a.example", "svc-a"))
+        .expect("ingress");
+    store.load(&secret_yaml("svc-a-tls", &a)).expect("secret");
+
+    let args = Args::try_parse_from([
+        "ingress-gateway",
+        "--kube",
+        "--listen=127.0.0.1:0",
+        "--tls-listen=127.0.0.1:0",
+        "--watch-ingress-without-class",
+    ])
+    .unwrap();
+    let client = kube::Client::try_from(kube::Config::new(server.url().parse().unwrap())).unwrap();
+    let live = tokio::time::timeout(WAIT, Live::start(client, &args, std::future::pending()))
+        .await
+        .expect("the first snapshot in time")
+        .expect("live mode starts")
+        .expect("not cancelled");
+    let tls_addr = live.tls_local_addr().expect("a TLS listener");
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(a.der.clone()).unwrap();
+    roots.add(a2.der.clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = TlsConnector::from(Arc::new(config));
+    let handshake = || async {
+        let tcp = bounded("connect", TcpStream::connect(tls_addr))
+            .await
+            .unwrap();
+        let name = ServerName::try_from("a.example").unwrap();
+        bounded("handshake", connector.connect(name, tcp))
+            .await
+            .unwrap()
+    };
+    assert_eq!(served(&handshake().await), a.der);
+
+    store.load(&secret_yaml("svc-a-tls", &a2)).expect("secret");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if served(&handshake().await) == a2.der {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the replaced Secret was not served within {WAIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    tokio::time::timeout(WAIT, live.stop())
+        .await
+        .expect("stops in time");
+    echo.stop().await;
+    server.shutdown().await;
 }
