@@ -38,7 +38,8 @@
 //! # Validation
 //!
 //! The [`validation`] module checks objects as the API server does
-//! (`pkg/apis/networking/validation`), with the API server's field paths and words.
+//! (`pkg/apis/networking/validation`, and `pkg/apis/core/validation` for Secrets), with the API
+//! server's field paths and words.
 //!
 //! # Default IngressClass
 //!

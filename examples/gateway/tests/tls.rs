@@ -295,6 +295,17 @@ async fn alpn_h2_serves_http2() {
     assert_eq!(reply.header("x-forwarded-proto"), ["https"]);
     drop(sender);
     let _ = bounded("h2 close", driver).await;
+    // A client offering only protocols the gateway does not speak is refused.
+    let refused = world.connect("b.example", &[b"spdy/3"]).await;
+    assert!(
+        refused.is_err(),
+        "a handshake without a shared ALPN protocol succeeded"
+    );
+    // One offering none gets HTTP/1.1.
+    let stream = world.connect("b.example", &[]).await.unwrap();
+    assert_eq!(stream.get_ref().1.alpn_protocol(), None);
+    let (status, reply) = get_h1(stream, "b.example").await;
+    assert_eq!((status, reply.replica.as_str()), (StatusCode::OK, "b-1"));
     world.stop().await;
 }
 

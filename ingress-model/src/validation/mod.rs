@@ -1,8 +1,9 @@
 //! Validation that says what the API server would say.
 //!
-//! These functions check `networking.k8s.io/v1` Ingress and IngressClass objects with the rules
-//! of the Kubernetes API server (`kubernetes/kubernetes` `pkg/apis/networking/validation`,
-//! with apimachinery's name checks), and report each problem with the API server's field path
+//! These functions check `networking.k8s.io/v1` Ingress and IngressClass objects, and the
+//! Secrets their TLS names, with the rules of the Kubernetes API server (`kubernetes/kubernetes`
+//! `pkg/apis/networking/validation` and, for Secrets, `pkg/apis/core/validation`, with
+//! apimachinery's name checks), and report each problem with the API server's field path
 //! and words, so that a manifest rejected by `kubectl apply` is rejected here with the same
 //! message, and one accepted there is accepted here.
 //!
@@ -356,6 +357,20 @@ mod tests {
                 for e in &v.errors {
                     prop_assert!(e.to_string().starts_with(&e.field));
                 }
+            }
+        }
+
+        #[test]
+        fn secret_validation_never_panics(
+            name in text(), key in text(), value in text(), tls in any::<bool>(),
+        ) {
+            let mut secret = Secret::default();
+            secret.metadata.name = Some(name);
+            secret.type_ = tls.then(|| crate::SECRET_TYPE_TLS.to_owned());
+            secret.data.insert(key.clone(), value.clone());
+            secret.string_data.insert(value, key);
+            for e in &validate_secret(&secret).errors {
+                prop_assert!(e.to_string().starts_with(&e.field));
             }
         }
 
