@@ -25,7 +25,8 @@
 //!   logged once per content (a warning naming the Secret and the reason) and then treated as
 //!   missing, so a broken Secret neither floods the log nor is parsed again on each handshake.
 //!   The cache holds one entry per Secret name ever served, the parsed form of objects the
-//!   snapshot already holds.
+//!   snapshot already holds. Measured once in a release build (2 shared cores, an rcgen
+//!   ECDSA P-256 certificate): a cached lookup, SNI to key, took 0.15 µs; a parse 15 µs.
 //! * **ALPN** offers `h2` then `http/1.1`; the connection is then served by the same
 //!   hyper-util auto builder as the plain listener, which tells the two apart by the HTTP/2
 //!   preface. A client that offers neither protocol fails the handshake (rustls's rule when
