@@ -113,12 +113,14 @@
 //! Write [`ApiServer::kubeconfig`] to a file, or pass the URL directly:
 //! `kubectl --server http://127.0.0.1:PORT get ingress -A`,
 //! `kubectl --server ... apply --validate=false -f manifest.yaml`,
-//! `kubectl --server ... get ingress -w`.
+//! `kubectl --server ... get ingress -w`. In a test, [`Kubectl`] does that with a scratch
+//! kubeconfig, cache and `HOME` of its own, bounded in time ([`kubectl`]).
 
 mod discovery;
 mod error;
 mod faults;
 mod http;
+pub mod kubectl;
 mod load;
 mod log;
 mod meta;
@@ -134,6 +136,7 @@ mod watch;
 pub use discovery::KUBERNETES_VERSION;
 pub use error::{ApiError, ServerError};
 pub use faults::Faults;
+pub use kubectl::{Kubectl, KubectlError, KubectlOutput};
 pub use load::parse_documents;
 pub use log::{RequestLog, RequestRecord, Verb};
 pub use registry::{Registry, ResourceType};

@@ -5,125 +5,24 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use ingress_apiserver::{ApiServer, Verb};
+use ingress_apiserver::{ApiServer, Kubectl, KubectlOutput, Verb};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 
 const MANIFEST: &str = include_str!("../testdata/echo-v1.yaml");
 const HOST: &str = "v1.echo.192.168.49.5.sslip.io";
 
-/// A scratch directory for one test's kubeconfig, discovery cache and manifests, removed
-/// when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Scratch {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "ingress-apiserver-kubectl-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).expect("scratch directory");
-        Scratch(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).expect("write scratch file");
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// kubectl pointed at one server through a temporary kubeconfig.
-struct Kubectl {
-    scratch: Scratch,
-    kubeconfig: PathBuf,
-}
-
-impl Kubectl {
-    fn new(server: &ApiServer) -> Kubectl {
-        let scratch = Scratch::new();
-        let kubeconfig = scratch.write("kubeconfig", &server.kubeconfig());
-        Kubectl {
-            scratch,
-            kubeconfig,
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("kubectl");
-        cmd.arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .arg("--cache-dir")
-            .arg(self.scratch.0.join("cache"))
-            .arg("--request-timeout=10s")
-            .args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("HOME", &self.scratch.0)
-            .stdin(Stdio::null())
-            .kill_on_drop(true);
-        cmd
-    }
-
-    /// Run to completion; (exit success, stdout, stderr).
-    async fn run(&self, args: &[&str]) -> (bool, String, String) {
-        let child = self.command(args).output();
-        let output = tokio::time::timeout(Duration::from_secs(30), child)
-            .await
-            .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish within 30 s"))
-            .unwrap_or_else(|e| spawn_failed(&e));
-        (
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
-    }
-
-    /// Run, insist on success, return stdout.
-    async fn ok(&self, args: &[&str]) -> String {
-        let (success, stdout, stderr) = self.run(args).await;
-        assert!(
-            success,
-            "kubectl {args:?} failed:\nstdout: {stdout}\nstderr: {stderr}"
-        );
-        stdout
-    }
-}
-
-fn spawn_failed(err: &std::io::Error) -> ! {
-    if err.kind() == std::io::ErrorKind::NotFound {
-        panic!(
-            "kubectl is not on PATH: these tests run kubectl (v1.32 or later) against the server; install it"
-        );
-    }
-    panic!("cannot run kubectl: {err}");
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 temp path")
-}
-
 #[tokio::test]
 async fn kubectl_create_get_patch_delete() {
     let server = ApiServer::start().await.unwrap();
-    let kubectl = Kubectl::new(&server);
-    let manifest = kubectl.scratch.write("echo-v1.yaml", MANIFEST);
+    let kubectl = Kubectl::new(&server).unwrap();
+    let manifest = kubectl.write("echo-v1.yaml", MANIFEST).unwrap();
     let out = kubectl
-        .ok(&["create", "--validate=false", "-f", path_str(&manifest)])
-        .await;
+        .ok(&["create", "--validate=false", "-f", &manifest])
+        .await
+        .unwrap();
     for line in [
         "deployment.apps/echo-v1 created",
         "service/echo-v1 created",
@@ -131,13 +30,21 @@ async fn kubectl_create_get_patch_delete() {
     ] {
         assert!(out.contains(line), "{out}");
     }
-    let (ok, _, stderr) = kubectl
-        .run(&["create", "--validate=false", "-f", path_str(&manifest)])
-        .await;
-    assert!(!ok && stderr.contains("AlreadyExists"), "{stderr}");
+    let KubectlOutput {
+        success, stderr, ..
+    } = kubectl
+        .run(&["create", "--validate=false", "-f", &manifest])
+        .await
+        .unwrap();
+    assert!(!success && stderr.contains("AlreadyExists"), "{stderr}");
 
-    let list: Value =
-        serde_json::from_str(&kubectl.ok(&["get", "ingress", "-A", "-o", "json"]).await).unwrap();
+    let list: Value = serde_json::from_str(
+        &kubectl
+            .ok(&["get", "ingress", "-A", "-o", "json"])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["metadata"]["namespace"], "default");
@@ -147,7 +54,7 @@ async fn kubectl_create_get_patch_delete() {
         3000
     );
     // The default output is the server's Table, with the columns of a real cluster.
-    let printed = kubectl.ok(&["get", "ingress", "-A"]).await;
+    let printed = kubectl.ok(&["get", "ingress", "-A"]).await.unwrap();
     let rows: Vec<Vec<&str>> = printed
         .lines()
         .map(|l| l.split_whitespace().collect())
@@ -170,12 +77,18 @@ async fn kubectl_create_get_patch_delete() {
         ["default", "echo-v1", "nginx", HOST, "80"],
         "{printed}"
     );
-    let printed = kubectl.ok(&["get", "svc", "echo-v1", "--no-headers"]).await;
+    let printed = kubectl
+        .ok(&["get", "svc", "echo-v1", "--no-headers"])
+        .await
+        .unwrap();
     assert!(
         printed.contains("ClusterIP") && printed.contains("3000/TCP"),
         "{printed}"
     );
-    let names = kubectl.ok(&["get", "deploy,svc,ing", "-o", "name"]).await;
+    let names = kubectl
+        .ok(&["get", "deploy,svc,ing", "-o", "name"])
+        .await
+        .unwrap();
     assert_eq!(
         names.lines().collect::<Vec<_>>(),
         [
@@ -195,7 +108,8 @@ async fn kubectl_create_get_patch_delete() {
             "-p",
             r#"{"spec":{"ingressClassName":"demo"}}"#,
         ])
-        .await;
+        .await
+        .unwrap();
     kubectl
         .ok(&[
             "patch",
@@ -204,7 +118,8 @@ async fn kubectl_create_get_patch_delete() {
             "-p",
             r#"{"spec":{"template":{"spec":{"containers":[{"name":"echo","image":"echo:2"}]}}}}"#,
         ])
-        .await;
+        .await
+        .unwrap();
     kubectl
         .ok(&[
             "patch",
@@ -215,7 +130,8 @@ async fn kubectl_create_get_patch_delete() {
             "-p",
             r#"[{"op":"replace","path":"/spec/ports/0/port","value":3001}]"#,
         ])
-        .await;
+        .await
+        .unwrap();
     let store = server.store();
     let ing = store
         .get("networking.k8s.io/v1", "Ingress", None, "echo-v1")
@@ -242,10 +158,11 @@ async fn kubectl_create_get_patch_delete() {
             "-o",
             "jsonpath={.spec.ingressClassName}",
         ])
-        .await;
+        .await
+        .unwrap();
     assert_eq!(jsonpath, "demo");
 
-    let out = kubectl.ok(&["delete", "ingress", "echo-v1"]).await;
+    let out = kubectl.ok(&["delete", "ingress", "echo-v1"]).await.unwrap();
     assert!(
         out.contains("ingress.networking.k8s.io \"echo-v1\" deleted"),
         "{out}"
@@ -255,23 +172,30 @@ async fn kubectl_create_get_patch_delete() {
             .get("networking.k8s.io/v1", "Ingress", None, "echo-v1")
             .is_none()
     );
-    let (ok, _, stderr) = kubectl.run(&["delete", "ingress", "echo-v1"]).await;
-    assert!(!ok && stderr.contains("NotFound"), "{stderr}");
-    let (ok, _, stderr) = kubectl.run(&["get", "widgets"]).await;
+    let deleted_again = kubectl
+        .run(&["delete", "ingress", "echo-v1"])
+        .await
+        .unwrap();
     assert!(
-        !ok && stderr.contains("doesn't have a resource type"),
-        "{stderr}"
+        !deleted_again.success && deleted_again.stderr.contains("NotFound"),
+        "{deleted_again:?}"
+    );
+    let unknown = kubectl.run(&["get", "widgets"]).await.unwrap();
+    assert!(
+        !unknown.success && unknown.stderr.contains("doesn't have a resource type"),
+        "{unknown:?}"
     );
 }
 
 #[tokio::test]
 async fn kubectl_apply_creates_then_patches_from_last_applied() {
     let server = ApiServer::start().await.unwrap();
-    let kubectl = Kubectl::new(&server);
-    let first = kubectl.scratch.write("v1.yaml", MANIFEST);
+    let kubectl = Kubectl::new(&server).unwrap();
+    let first = kubectl.write("v1.yaml", MANIFEST).unwrap();
     let out = kubectl
-        .ok(&["apply", "--validate=false", "-f", path_str(&first)])
-        .await;
+        .ok(&["apply", "--validate=false", "-f", &first])
+        .await
+        .unwrap();
     assert!(
         out.contains("ingress.networking.k8s.io/echo-v1 created"),
         "{out}"
@@ -298,10 +222,11 @@ async fn kubectl_apply_creates_then_patches_from_last_applied() {
             "spec:\n  ingressClassName",
         );
     assert_ne!(changed, MANIFEST);
-    let second = kubectl.scratch.write("v2.yaml", &changed);
+    let second = kubectl.write("v2.yaml", &changed).unwrap();
     let out = kubectl
-        .ok(&["apply", "--validate=false", "-f", path_str(&second)])
-        .await;
+        .ok(&["apply", "--validate=false", "-f", &second])
+        .await
+        .unwrap();
     assert!(
         out.contains("ingress.networking.k8s.io/echo-v1 configured"),
         "{out}"
@@ -335,8 +260,9 @@ async fn kubectl_apply_creates_then_patches_from_last_applied() {
     // Third apply of the same file changes nothing.
     let rv = store.resource_version();
     let out = kubectl
-        .ok(&["apply", "--validate=false", "-f", path_str(&second)])
-        .await;
+        .ok(&["apply", "--validate=false", "-f", &second])
+        .await
+        .unwrap();
     assert!(
         out.contains("ingress.networking.k8s.io/echo-v1 unchanged"),
         "{out}"
@@ -348,7 +274,7 @@ async fn kubectl_apply_creates_then_patches_from_last_applied() {
 async fn kubectl_get_watch_streams_changes() {
     let server = ApiServer::start().await.unwrap();
     server.store().load(MANIFEST).unwrap();
-    let kubectl = Kubectl::new(&server);
+    let kubectl = Kubectl::new(&server).unwrap();
     let mut child = kubectl
         .command(&[
             "get",
@@ -360,7 +286,7 @@ async fn kubectl_get_watch_streams_changes() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| spawn_failed(&e));
+        .expect("kubectl on PATH");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut next_line = async || {
         tokio::time::timeout(support::WAIT, lines.next_line())

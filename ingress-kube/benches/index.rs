@@ -5,6 +5,9 @@
 //! * `change/ingress`: an Ingress update, then `snapshot()`: conversion, the router's
 //!   `with_ingress`, and the diagnostics comparison.
 //! * `change/table_only`: the router's `with_ingress` for the same update (the baseline).
+//! * `rebuild/all`: every object applied to a new index, then `snapshot()`: what a controller
+//!   that regenerates its whole configuration on each change pays (the baseline the two
+//!   `change` rows are measured against).
 //! * `lookup/route`: `Snapshot::route` (match and resolve); `lookup/find`: the table's `find`
 //!   alone (the baseline).
 
@@ -112,6 +115,12 @@ fn changes(c: &mut Criterion) {
     group.finish();
 }
 
+fn rebuild(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rebuild");
+    group.bench_function("all", |b| b.iter(|| populated().snapshot()));
+    group.finish();
+}
+
 fn lookups(c: &mut Criterion) {
     let mut index = populated();
     let snapshot = index.snapshot().snapshot;
@@ -142,6 +151,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = changes, lookups
+    targets = changes, rebuild, lookups
 }
 criterion_main!(benches);

@@ -158,9 +158,10 @@
 //! | [`Index::snapshot`](index::Index::snapshot) | O(1): clones four `Arc`s, and only when something changed | |
 //!
 //! Measured (`cargo bench -p ingress-kube`, 10 000 Ingresses, Services and slices, a shared
-//! 2-core machine): an EndpointSlice change and a snapshot take about 25 µs; an Ingress change
-//! and a snapshot about 17 µs, against 13 µs for the router's `with_ingress` alone;
-//! `Snapshot::route` about 100 ns, against 35 ns for the table's `find` alone.
+//! 2-core machine; the crate README has the table): an EndpointSlice change and a snapshot
+//! take about 7 µs; an Ingress change and a snapshot about 11 µs, against 8 µs for the
+//! router's `with_ingress` alone and 190 ms for rebuilding the index from every object;
+//! `Snapshot::route` about 70 ns, against 23 ns for the table's `find` alone.
 //!
 //! [`Snapshot::table_ptr_eq`](index::Snapshot::table_ptr_eq) and
 //! [`Snapshot::routes_generation`](index::Snapshot::routes_generation) show which snapshots share

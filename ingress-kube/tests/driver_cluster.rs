@@ -6,9 +6,9 @@
 //! KUBECONFIG=~/.kube/config cargo test -p ingress-kube --test driver_cluster -- --ignored
 //! ```
 //!
-//! This crate's tests build kube without a TLS stack, so the cluster must be reachable over
-//! plain HTTP: run `kubectl proxy --port 8001` and point a kubeconfig's `server` at
-//! `http://127.0.0.1:8001` (the in-process server's kubeconfig works as well).
+//! The tests build kube with rustls (ring), so the kubeconfig of minikube, kind or a cloud
+//! cluster works as it is; a plain-HTTP kubeconfig (`kubectl proxy`, or the in-process
+//! server's) works as well.
 
 mod support;
 

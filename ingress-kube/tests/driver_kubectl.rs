@@ -6,15 +6,12 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
-use ingress_apiserver::ApiServer;
+use ingress_apiserver::{ApiServer, Kubectl};
 use ingress_kube::driver::{Driver, DriverConfig};
 use ingress_kube::index::IndexConfig;
 use support::{addr, endpoints, until};
-use tokio::process::Command;
 
 const WAIT: Duration = Duration::from_secs(30);
 const CONTROLLER: &str = "example.com/ingress-gateway";
@@ -55,78 +52,10 @@ endpoints:
   conditions: {ready: true}
 "#;
 
-/// kubectl pointed at one server through a kubeconfig in a scratch directory (removed when
-/// dropped).
-struct Kubectl {
-    dir: PathBuf,
-}
-
-impl Kubectl {
-    fn new(server: &ApiServer) -> Kubectl {
-        let dir = std::env::temp_dir().join(format!(
-            "ingress-kube-driver-kubectl-{}-{}",
-            std::process::id(),
-            server.addr().port()
-        ));
-        std::fs::create_dir_all(&dir).expect("scratch directory");
-        let kubectl = Kubectl { dir };
-        kubectl.write("kubeconfig", &server.kubeconfig());
-        kubectl
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.dir.join(name);
-        std::fs::write(&path, text).expect("write scratch file");
-        path.to_str().expect("UTF-8 temp path").to_owned()
-    }
-
-    /// Runs kubectl to completion and insists on success; returns stdout.
-    async fn ok(&self, args: &[&str]) -> String {
-        let mut command = Command::new("kubectl");
-        command
-            .arg("--kubeconfig")
-            .arg(self.dir.join("kubeconfig"))
-            .arg("--cache-dir")
-            .arg(self.dir.join("cache"))
-            .arg("--request-timeout=10s")
-            .args(args)
-            .env("HOME", &self.dir)
-            .stdin(Stdio::null())
-            .kill_on_drop(true);
-        let output = tokio::time::timeout(WAIT, command.output())
-            .await
-            .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish within {WAIT:?}"))
-            .unwrap_or_else(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    panic!("kubectl is not on PATH: this test runs kubectl against the server");
-                }
-                panic!("cannot run kubectl: {e}")
-            });
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        assert!(
-            output.status.success(),
-            "kubectl {args:?} failed:\nstdout: {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        stdout
-    }
-
-    async fn apply(&self, name: &str, manifest: &str) -> String {
-        let path = self.write(name, manifest);
-        self.ok(&["apply", "--validate=false", "-f", &path]).await
-    }
-}
-
-impl Drop for Kubectl {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_driver_follows_what_kubectl_applies_patches_and_deletes() {
     let server = ApiServer::start().await.expect("API server");
-    let kubectl = Kubectl::new(&server);
+    let kubectl = Kubectl::new(&server).unwrap();
     let mut config = kube::Config::new(server.url().parse().expect("server URL"));
     config.default_retry = false;
     let client = kube::Client::try_from(config).expect("kube client");
@@ -138,13 +67,13 @@ async fn the_driver_follows_what_kubectl_applies_patches_and_deletes() {
     assert_eq!(endpoints(&empty, V1, "/"), Err(404));
 
     // The seed, our class and the slices, applied as a user would.
-    kubectl.apply("cluster.yaml", CLUSTER).await;
-    let out = kubectl.apply("echo-v1.yaml", SEED_V1).await;
+    kubectl.apply("cluster.yaml", CLUSTER).await.unwrap();
+    let out = kubectl.apply("echo-v1.yaml", SEED_V1).await.unwrap();
     assert!(
         out.contains("ingress.networking.k8s.io/echo-v1 created"),
         "{out}"
     );
-    kubectl.apply("echo-v2.yaml", SEED_V2).await;
+    kubectl.apply("echo-v2.yaml", SEED_V2).await.unwrap();
     until(&driver, "both seed hosts", |s| {
         endpoints(s, V1, "/") == addr("10.244.0.11:3000")
             && endpoints(s, V2, "/") == addr("10.244.1.21:3000")
@@ -157,7 +86,7 @@ async fn the_driver_follows_what_kubectl_applies_patches_and_deletes() {
         "          - path: /admin\n            pathType: Prefix\n            backend:\n              service:\n                name: echo-v2\n                port:\n                  number: 3000\n          - path: /\n",
     );
     assert_ne!(edited, SEED_V1);
-    let out = kubectl.apply("echo-v1-edited.yaml", &edited).await;
+    let out = kubectl.apply("echo-v1-edited.yaml", &edited).await.unwrap();
     assert!(
         out.contains("ingress.networking.k8s.io/echo-v1 configured"),
         "{out}"
@@ -182,7 +111,8 @@ async fn the_driver_follows_what_kubectl_applies_patches_and_deletes() {
             "-p",
             r#"{"endpoints": [{"addresses": ["10.244.0.99"], "conditions": {"ready": true}}]}"#,
         ])
-        .await;
+        .await
+        .unwrap();
     let patched = until(&driver, "the patched slice", |s| {
         endpoints(s, "renamed.echo.example", "/") == addr("10.244.0.99:3000")
     })
@@ -190,7 +120,7 @@ async fn the_driver_follows_what_kubectl_applies_patches_and_deletes() {
     assert!(patched.table_ptr_eq(&renamed));
 
     // Deleted.
-    kubectl.ok(&["delete", "ingress", "echo-v2"]).await;
+    kubectl.ok(&["delete", "ingress", "echo-v2"]).await.unwrap();
     until(&driver, "echo-v2's routes gone", |s| {
         endpoints(s, V2, "/") == Err(404)
     })

@@ -63,6 +63,25 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub max_idle_per_endpoint: usize,
 
+    /// Serve `/healthz`, `/readyz` and Prometheus `/metrics` on this address (static and live
+    /// mode).
+    #[arg(long, value_name = "ADDR")]
+    pub admin_listen: Option<SocketAddr>,
+
+    /// Log every request (method, host, path, status, duration, Ingress, rule, backend) at
+    /// `info`, target `ingress_gateway::access`.
+    #[arg(long)]
+    pub access_log: bool,
+
+    /// The log's format on stderr: `text`, or `json` (one object per line).
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Static mode: reload once the `-f` files have had no change for this long (SIGHUP
+    /// reloads at once). A reload with a problem the served files did not have is refused.
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
+    pub reload_debounce: Duration,
+
     /// Start an echo backend on loopback for every replica of every Deployment in the files,
     /// send the example requests, print the answers and curl commands, and serve until Ctrl-C.
     #[arg(long)]
@@ -126,6 +145,15 @@ pub struct Args {
     /// (and to clients that send no name). Without it those handshakes fail.
     #[arg(long, value_name = "NS/NAME", requires = "tls_listen")]
     pub default_certificate: Option<ObjectName>,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line (fields as fields), for log pipelines.
+    Json,
 }
 
 /// `NAMESPACE/NAME` of an object, as `--publish-service` and `--lease` take it.

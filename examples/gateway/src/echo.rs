@@ -1,6 +1,12 @@
 //! An echo backend: answers every request with its replica name, the Service it stands for,
 //! and the method, host, path and headers it received. The demo starts one per replica of
 //! every Deployment; the tests start their own.
+//!
+//! A WebSocket handshake (RFC 6455: `GET`, `Connection: upgrade`, `Upgrade: websocket`,
+//! `Sec-WebSocket-Version: 13` and a key) is accepted with `101`, and every text and binary
+//! message is then sent back as it came; pings are answered and a close is returned, by
+//! tokio-tungstenite. Any other request, an upgrade to another protocol included, gets the
+//! ordinary reply, so that what an upgrade request carried can be read back too.
 
 use std::convert::Infallible;
 use std::future::{Ready, ready};
@@ -10,12 +16,18 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, header};
+use futures::{SinkExt, StreamExt};
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
 
-use crate::server::Server;
+use crate::server::{DRAIN, Server};
+use crate::upgrade::Tunnels;
 
 /// The header naming the replica that answered (also the reply's first line).
 pub const REPLICA_HEADER: &str = "x-echo-replica";
@@ -26,6 +38,7 @@ pub struct Echo {
     /// The replica's name, e.g. `echo-v1-1`.
     pub name: String,
     server: Server,
+    sockets: Tunnels,
 }
 
 impl Echo {
@@ -33,14 +46,17 @@ impl Echo {
     /// on a port of 127.0.0.1 chosen by the system.
     pub async fn start(name: &str, service: &str) -> io::Result<Echo> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let sockets = Tunnels::new();
         let service = EchoService {
             name: Arc::from(name),
             service: Arc::from(service),
+            sockets: sockets.clone(),
         };
         let server = Server::spawn(listener, move |_| service.clone())?;
         Ok(Echo {
             name: name.to_owned(),
             server,
+            sockets,
         })
     }
 
@@ -49,9 +65,15 @@ impl Echo {
         self.server.local_addr()
     }
 
-    /// Stops it.
+    /// The WebSockets it has accepted (opened so far, still open).
+    pub fn websockets(&self) -> &Tunnels {
+        &self.sockets
+    }
+
+    /// Stops it, closing its WebSockets.
     pub async fn stop(self) {
         self.server.stop().await;
+        self.sockets.close(DRAIN).await;
     }
 }
 
@@ -60,6 +82,7 @@ impl Echo {
 pub struct EchoService {
     name: Arc<str>,
     service: Arc<str>,
+    sockets: Tunnels,
 }
 
 impl tower_service::Service<Request<Incoming>> for EchoService {
@@ -71,12 +94,88 @@ impl tower_service::Service<Request<Incoming>> for EchoService {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
-        ready(Ok(self.reply(&request)))
+    fn call(&mut self, mut request: Request<Incoming>) -> Self::Future {
+        let response = match websocket_key(&request) {
+            None => self.reply(&request),
+            Some(Err(why)) => {
+                let mut response = Response::new(Full::new(Bytes::from(format!(
+                    "not a WebSocket handshake: {why}\n"
+                ))));
+                *response.status_mut() = StatusCode::BAD_REQUEST;
+                response
+            }
+            Some(Ok(accept)) => {
+                let upgraded = hyper::upgrade::on(&mut request);
+                let name = self.name.clone();
+                self.sockets.spawn(async move {
+                    match upgraded.await {
+                        Ok(upgraded) => echo_messages(TokioIo::new(upgraded)).await,
+                        Err(e) => tracing::debug!(replica = %name, error = %e, "upgrade failed"),
+                    }
+                });
+                self.switching(accept)
+            }
+        };
+        ready(Ok(response))
+    }
+}
+
+/// For a WebSocket handshake, its `Sec-WebSocket-Accept` (or why the handshake is wrong);
+/// `None` for a request that does not ask for a WebSocket.
+fn websocket_key<B>(request: &Request<B>) -> Option<Result<HeaderValue, &'static str>> {
+    let headers = request.headers();
+    let protocol = crate::upgrade::requested(request.version(), headers)?;
+    if !protocol.as_bytes().eq_ignore_ascii_case(b"websocket") {
+        return None;
+    }
+    if request.method() != Method::GET {
+        return Some(Err("the method is not GET"));
+    }
+    if headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .is_none_or(|v| v.as_bytes() != b"13")
+    {
+        return Some(Err("Sec-WebSocket-Version is not 13"));
+    }
+    let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
+        return Some(Err("no Sec-WebSocket-Key"));
+    };
+    Some(HeaderValue::from_str(&derive_accept_key(key.as_bytes())).map_err(|_| "bad key"))
+}
+
+/// Sends every text and binary message back until the peer closes. tokio-tungstenite answers
+/// pings and the close handshake itself.
+async fn echo_messages(io: TokioIo<hyper::upgrade::Upgraded>) {
+    let mut socket = WebSocketStream::from_raw_socket(io, Role::Server, None).await;
+    while let Some(message) = socket.next().await {
+        let message = match message {
+            Ok(message) => message,
+            Err(e) => {
+                tracing::debug!(error = %e, "WebSocket ended with an error");
+                return;
+            }
+        };
+        if (message.is_text() || message.is_binary()) && socket.send(message).await.is_err() {
+            return;
+        }
     }
 }
 
 impl EchoService {
+    /// The `101` accepting a WebSocket, named by the replica as every reply is.
+    fn switching(&self, accept: HeaderValue) -> Response<Full<Bytes>> {
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        let headers = response.headers_mut();
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+        if let Ok(name) = HeaderValue::from_str(&self.name) {
+            headers.insert(REPLICA_HEADER, name);
+        }
+        response
+    }
+
     fn reply<B>(&self, request: &Request<B>) -> Response<Full<Bytes>> {
         let host = request
             .headers()
@@ -170,6 +269,7 @@ mod tests {
         let service = EchoService {
             name: "echo-v1-2".into(),
             service: "default/echo-v1".into(),
+            sockets: Tunnels::new(),
         };
         let request = Request::post("/a?b=c")
             .header("host", "v1.example")

@@ -1,7 +1,10 @@
 //! The header rules of a reverse proxy: hop-by-hop headers stay on their hop, and the upstream
-//! learns who asked (`X-Forwarded-*`, `X-Real-IP`).
+//! learns who asked (`X-Forwarded-*`, `X-Real-IP`) and which request this is (`X-Request-ID`).
 
+use std::hash::BuildHasher;
 use std::net::IpAddr;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
@@ -25,6 +28,8 @@ pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-ho
 pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 /// `X-Real-IP`.
 pub const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
+/// `X-Request-ID`.
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Removes the hop-by-hop headers: every header `Connection` names, then the fixed list.
 pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
@@ -44,8 +49,12 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
 /// any the client or a proxy before us sent, joined into one field), `X-Real-IP` the client's
 /// address, `X-Forwarded-Host` the host the client asked for, `X-Forwarded-Proto` the scheme
 /// it used. The last three are set, replacing what the client sent: only the hop that saw the
-/// connection can say.
+/// connection can say. An `X-Request-ID` the client (or a proxy before us) sent is kept, as
+/// ingress-nginx keeps it; a request without one gets a new one ([`new_request_id`]).
 pub fn set_forwarded(headers: &mut HeaderMap, client: IpAddr, host: &str, proto: &'static str) {
+    if !headers.contains_key(X_REQUEST_ID) {
+        headers.insert(X_REQUEST_ID, new_request_id());
+    }
     let client = client.to_string();
     let mut forwarded_for = String::new();
     for prior in headers.get_all(&X_FORWARDED_FOR) {
@@ -70,6 +79,17 @@ pub fn set_forwarded(headers: &mut HeaderMap, client: IpAddr, host: &str, proto:
         }
     }
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
+}
+
+/// A request id as nginx's `$request_id` looks: 32 lowercase hex digits. Unique within the
+/// process (a counter) and, with a random per-process key, across replicas; not a secret.
+pub fn new_request_id() -> HeaderValue {
+    static KEY: OnceLock<std::hash::RandomState> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let key = KEY.get_or_init(std::hash::RandomState::new);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let id = format!("{:016x}{:016x}", key.hash_one(n), key.hash_one(!n) ^ n);
+    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
 #[cfg(test)]
@@ -135,5 +155,27 @@ mod tests {
         set_forwarded(&mut fresh, "::1".parse().unwrap(), "", "http");
         assert_eq!(fresh["x-forwarded-for"], "::1");
         assert!(fresh.get("x-forwarded-host").is_none());
+    }
+
+    #[test]
+    fn a_request_id_is_kept_or_made() {
+        let mut sent = map(&[("x-request-id", "abc-123")]);
+        set_forwarded(&mut sent, "10.1.2.3".parse().unwrap(), "h", "http");
+        assert_eq!(sent["x-request-id"], "abc-123");
+
+        let ids: std::collections::BTreeSet<String> = (0..1000)
+            .map(|_| {
+                let mut headers = HeaderMap::new();
+                set_forwarded(&mut headers, "10.1.2.3".parse().unwrap(), "h", "http");
+                headers["x-request-id"].to_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(ids.len(), 1000, "every request gets its own id");
+        assert!(ids.iter().all(|id| {
+            id.len() == 32
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        }));
     }
 }

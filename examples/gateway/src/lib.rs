@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! ingress-gateway -f FILE|DIR... --listen ADDR [--endpoints NS/SERVICE:PORT=ADDR[,ADDR...]]...
+//!                 [--reload-debounce DURATION]
 //!                 [--tls-listen ADDR [--default-certificate NS/NAME]]
 //! ingress-gateway --kube --listen ADDR [--namespace NS]... [--lease NS/NAME]
 //!                 [--publish-service NS/NAME | --publish-address ADDR...]
@@ -26,6 +27,11 @@
 //!    `X-Forwarded-Proto` and `X-Real-IP` set ([`headers`]), both bodies streamed, never
 //!    buffered. A refused or broken upstream is a 502, one that does not connect or answer in
 //!    time a 504.
+//! 4. [`upgrade`]: an HTTP/1.1 request asking for an `Upgrade` (WebSocket) keeps its
+//!    `Connection: upgrade` and `Upgrade` headers; when the upstream answers `101`, the client's
+//!    and the upstream's connections are switched and joined, bytes copied both ways until
+//!    either side closes. Any other answer is an ordinary response. The echo backend
+//!    ([`echo`]) speaks WebSocket, echoing every message.
 //!
 //! # TLS
 //!
@@ -56,6 +62,17 @@
 //! mode, those that name no class at all, since files handed to the gateway are meant for it
 //! (`--ignore-classless` turns that off). An Ingress naming a class the files do not define as
 //! ours is not served.
+//!
+//! # Hot reload
+//!
+//! [`reload`]: static mode watches every `-f` path (directories recursively, a file through
+//! its directory, so that editors' rename-over saves and ConfigMap `..data` swaps are seen)
+//! and reloads once changes have been quiet for `--reload-debounce` (200 ms), or at once on
+//! SIGHUP. A reload rebuilds the table as the start did and swaps it in atomically: open
+//! connections, WebSockets and requests in flight are untouched. An invalid edit is one whose
+//! build has a problem the served table did not have (a YAML syntax error, a wrong field, an
+//! unreadable path): it is refused, the served table kept, each new problem logged with its
+//! file, document and field, and counted ([`reload::ReloadStats`]).
 //!
 //! # Live mode
 //!
@@ -114,20 +131,26 @@
 //! # }
 //! ```
 
+pub mod admin;
+pub mod balance;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod echo;
 pub mod headers;
 pub mod live;
+pub mod metrics;
 pub mod proxy;
+pub mod reload;
 pub mod routes;
 pub mod server;
 pub mod tls;
+pub mod upgrade;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::admin::{Admin, AdminState};
 use crate::cli::Args;
 use crate::proxy::ProxyOptions;
 use crate::routes::Routes;
@@ -139,24 +162,49 @@ pub fn proxy_options(args: &Args) -> ProxyOptions {
         connect_timeout: args.connect_timeout,
         response_timeout: args.response_timeout,
         max_idle_per_endpoint: args.max_idle_per_endpoint,
+        access_log: args.access_log,
     }
 }
 
 /// The binary: static mode, live mode with `--kube`, or the demo with `--demo`. Logs what it
-/// skipped, serves until Ctrl-C or SIGTERM, then drains.
+/// skipped, serves until Ctrl-C or SIGTERM, then drains. With `--admin-listen`, the admin
+/// listener runs beside it from the start ([`admin`]).
 pub async fn run(args: Args) -> ExitCode {
-    if args.demo {
-        return demo::run(&args).await;
+    let state = Arc::new(AdminState::default());
+    let admin = match args.admin_listen {
+        None => None,
+        Some(addr) => match Admin::bind(addr, state.clone()).await {
+            Ok(admin) => {
+                tracing::info!("admin listener on http://{}", admin.local_addr());
+                Some(admin)
+            }
+            Err(e) => {
+                tracing::error!("cannot listen on {addr} (--admin-listen): {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let code = if args.demo {
+        demo::run(&args).await
+    } else if args.kube {
+        live::run(&args, &state).await
+    } else {
+        serve_files(&args, &state).await
+    };
+    if let Some(admin) = admin {
+        admin.stop().await;
     }
-    if args.kube {
-        return live::run(&args).await;
-    }
-    let mut built = config::build(&args);
+    code
+}
+
+/// Static mode.
+async fn serve_files(args: &Args, state: &AdminState) -> ExitCode {
+    let mut built = config::build(args);
     for problem in &built.problems {
         tracing::warn!("skipped: {problem}");
     }
     let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-    let mut gateway = match Gateway::bind(args.listen, routes, proxy_options(&args)).await {
+    let mut gateway = match Gateway::bind(args.listen, routes, proxy_options(args)).await {
         Ok(gateway) => gateway,
         Err(e) => {
             tracing::error!("cannot listen on {}: {e}", args.listen);
@@ -165,12 +213,13 @@ pub async fn run(args: Args) -> ExitCode {
     };
     if let Some(addr) = args.tls_listen
         && let Err(e) = gateway
-            .bind_tls(addr, &tls::TlsOptions::from_args(&args))
+            .bind_tls(addr, &tls::TlsOptions::from_args(args))
             .await
     {
         tracing::error!("cannot listen on {addr}: {e}");
         return ExitCode::FAILURE;
     }
+    state.serving(gateway.metrics().clone());
     tracing::info!(
         "serving {} Ingresses on http://{}",
         built.manifests.ingresses.len(),
@@ -179,8 +228,15 @@ pub async fn run(args: Args) -> ExitCode {
     if let Some(addr) = gateway.tls_local_addr() {
         tracing::info!("and on https://{addr}");
     }
+    let reloader = Arc::new(
+        reload::Reloader::new(args.clone(), gateway.routes().clone(), &built.problems)
+            .with_metrics(gateway.metrics().clone()),
+    );
+    drop(built);
+    let watch = reload::Watch::spawn(reloader, args.reload_debounce, true);
     shutdown_signal().await;
     tracing::info!("stopping: draining connections");
+    watch.stop().await;
     gateway.stop().await;
     ExitCode::SUCCESS
 }

@@ -22,6 +22,7 @@ use ingress_kube::lease::LeaseConfig;
 use ingress_kube::status::Publish;
 use tokio::task::JoinHandle;
 
+use crate::admin::AdminState;
 use crate::cli::Args;
 use crate::routes::Routes;
 use crate::server::Gateway;
@@ -186,6 +187,11 @@ impl Live {
         self.gateway.routes()
     }
 
+    /// What the gateway counts.
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        self.gateway.metrics()
+    }
+
     /// The controller: its driver's snapshots and errors, whether this replica leads.
     pub fn controller(&self) -> &Controller {
         &self.controller
@@ -202,7 +208,7 @@ impl Live {
 
 /// `--kube`: a client from the kubeconfig or the Pod's service account, then [`Live`] until
 /// Ctrl-C or SIGTERM.
-pub async fn run(args: &Args) -> std::process::ExitCode {
+pub async fn run(args: &Args, admin: &AdminState) -> std::process::ExitCode {
     use std::process::ExitCode;
     let client = match kube::Client::try_default().await {
         Ok(client) => client,
@@ -222,6 +228,7 @@ pub async fn run(args: &Args) -> std::process::ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    admin.serving(live.metrics().clone());
     tracing::info!(
         "serving the cluster's Ingresses on http://{}",
         live.local_addr()

@@ -11,6 +11,19 @@
 //! | the upstream refused, reset or broke the response | 502 |
 //! | the upstream did not connect or answer in time | 504 |
 //! | otherwise | the upstream's response |
+//!
+//! Endpoints are taken in turn by the [`Balancer`](crate::balance::Balancer). One that refuses
+//! the connection or does not connect in time is reported failed (and skipped for a while);
+//! a request without a body is then tried again on the next endpoint, up to
+//! [`MAX_TRIES`] in all, as ingress-nginx's `proxy-next-upstream: error timeout` with
+//! `proxy-next-upstream-tries: 3` does. A request with a body is not retried: the gateway
+//! streams bodies instead of buffering them, so a second try would have nothing to send. An
+//! endpoint that accepted the request and then did not answer in time is reported failed
+//! too, but that request gets its 504 (a retry could double a slow request's time).
+//!
+//! A request asking for an `Upgrade` (a WebSocket handshake, say) keeps its `Connection:
+//! upgrade` and `Upgrade` headers on the way; if the upstream answers `101`, both connections
+//! become one byte tunnel ([`crate::upgrade`]).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -22,7 +35,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, Uri, Version, header};
-use http_body_util::{Either, Full};
+use http_body_util::{Either, Empty, Full};
+use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -31,10 +45,19 @@ use ingress_kube::index::{Backend, Resolved};
 use ingress_router::tower::Routing;
 
 use crate::headers::{remove_hop_by_hop, set_forwarded};
+use crate::metrics::UpstreamError;
 use crate::routes::Routes;
+use crate::upgrade::{self, Tunnels};
 
 /// The response body: the upstream's, streamed, or the gateway's own short answer.
 pub type Body = Either<Incoming, Full<Bytes>>;
+
+/// The body sent upstream: the client's, streamed, or none for a retried bodiless request.
+type UpstreamBody = Either<Incoming, Empty<Bytes>>;
+
+/// Tries per request on endpoints that fail to connect (ingress-nginx's
+/// `proxy-next-upstream-tries`).
+pub const MAX_TRIES: usize = 3;
 
 /// The gateway's health path, answered when no path rule of the request's host claims it.
 pub const HEALTHZ: &str = "/healthz";
@@ -48,6 +71,8 @@ pub struct ProxyOptions {
     pub response_timeout: Duration,
     /// Idle pooled connections kept per endpoint.
     pub max_idle_per_endpoint: usize,
+    /// Log every request (target `ingress_gateway::access`).
+    pub access_log: bool,
 }
 
 impl Default for ProxyOptions {
@@ -56,6 +81,7 @@ impl Default for ProxyOptions {
             connect_timeout: Duration::from_secs(5),
             response_timeout: Duration::from_secs(60),
             max_idle_per_endpoint: 64,
+            access_log: false,
         }
     }
 }
@@ -64,8 +90,9 @@ impl Default for ProxyOptions {
 #[derive(Debug)]
 pub struct Proxy {
     routes: Arc<Routes>,
-    client: Client<HttpConnector, Incoming>,
+    client: Client<HttpConnector, UpstreamBody>,
     options: ProxyOptions,
+    tunnels: Tunnels,
 }
 
 impl Proxy {
@@ -81,12 +108,18 @@ impl Proxy {
             routes,
             client,
             options,
+            tunnels: Tunnels::new(),
         }
     }
 
     /// The routes the proxy resolves with.
     pub fn routes(&self) -> &Arc<Routes> {
         &self.routes
+    }
+
+    /// The upgraded connections (WebSockets and the like) the proxy tunnels.
+    pub fn tunnels(&self) -> &Tunnels {
+        &self.tunnels
     }
 
     /// Answers one request that went through the `RouteLayer`.
@@ -110,30 +143,100 @@ impl Proxy {
             );
         };
         let snapshot = self.routes.load();
-        let authority = match snapshot.resolve(backend) {
-            Resolved::Endpoints(endpoints) => match self.routes.pick(backend, endpoints) {
-                Some(endpoint) => endpoint.to_string(),
-                None => return answer(StatusCode::SERVICE_UNAVAILABLE, "no endpoints"),
-            },
-            Resolved::ExternalName { host, port } => format!("{host}:{port}"),
-            Resolved::Unavailable(reason) => {
-                return answer(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    &format!("{backend}: {reason}"),
-                );
+        match snapshot.resolve(backend) {
+            Resolved::Endpoints(endpoints) => {
+                self.to_endpoints(request, backend, endpoints, peer).await
             }
-        };
-        drop(snapshot);
-        self.forward(request, &authority, peer).await
+            Resolved::ExternalName { host, port } => {
+                let authority = format!("{host}:{port}");
+                drop(snapshot);
+                self.forward(request.map(Either::Left), &authority, peer)
+                    .await
+                    .0
+            }
+            Resolved::Unavailable(reason) => answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("{backend}: {reason}"),
+            ),
+        }
     }
 
-    /// Sends the request to `authority` and streams the response back.
-    async fn forward(
+    /// Sends the request to the backend's endpoints in turn: see the module docs for what a
+    /// failure does.
+    async fn to_endpoints(
         &self,
         request: Request<Incoming>,
-        authority: &str,
+        backend: &Backend,
+        endpoints: &[SocketAddr],
         peer: SocketAddr,
     ) -> Response<Body> {
+        let balancer = self.routes.balancer();
+        let scheme = crate::tls::Scheme::of(&request);
+        // What a retry needs: the head again (the body is empty). Only kept when another
+        // endpoint could take it.
+        let retry = (endpoints.len() > 1
+            && request.body().is_end_stream()
+            && upgrade::requested(request.version(), request.headers()).is_none())
+        .then(|| {
+            (
+                request.method().clone(),
+                request.uri().clone(),
+                request.version(),
+                request.headers().clone(),
+            )
+        });
+        let mut request = Some(request.map(Either::Left));
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let Some(endpoint) = balancer.pick(backend, endpoints) else {
+                return answer(StatusCode::SERVICE_UNAVAILABLE, "no endpoints");
+            };
+            let attempt = match (request.take(), &retry) {
+                (Some(request), _) => request,
+                (None, Some((method, uri, version, headers))) => {
+                    let mut again = Request::new(Either::Right(Empty::new()));
+                    *again.method_mut() = method.clone();
+                    *again.uri_mut() = uri.clone();
+                    *again.version_mut() = *version;
+                    *again.headers_mut() = headers.clone();
+                    again.extensions_mut().insert(scheme);
+                    again
+                }
+                (None, None) => unreachable!("a request without a retry head is tried once"),
+            };
+            let (response, error) = self.forward(attempt, &endpoint.to_string(), peer).await;
+            match error {
+                None => {
+                    balancer.succeeded(endpoint);
+                    return response;
+                }
+                Some(UpstreamError::Refused | UpstreamError::ConnectTimeout) => {
+                    balancer.failed(endpoint);
+                    if retry.is_none() || tries == MAX_TRIES {
+                        return response;
+                    }
+                    tracing::debug!(%endpoint, tries, "trying the next endpoint");
+                }
+                Some(UpstreamError::ResponseTimeout) => {
+                    balancer.failed(endpoint);
+                    return response;
+                }
+                Some(UpstreamError::Failed) => return response,
+            }
+        }
+    }
+
+    /// Sends the request to `authority` and streams the response back; says how the upstream
+    /// failed if it did (the answer carries it too, for the metrics).
+    async fn forward(
+        &self,
+        mut request: Request<UpstreamBody>,
+        authority: &str,
+        peer: SocketAddr,
+    ) -> (Response<Body>, Option<UpstreamError>) {
+        let upgrade = upgrade::requested(request.version(), request.headers());
+        let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
         let scheme = crate::tls::Scheme::of(&request);
         let (mut parts, body) = request.into_parts();
         // The host the client asked for: HTTP/2's `:authority`, else `Host` (the layer has
@@ -155,11 +258,17 @@ impl Proxy {
             .build()
         {
             Ok(uri) => uri,
-            Err(e) => return answer(StatusCode::BAD_GATEWAY, &format!("upstream address: {e}")),
+            Err(e) => {
+                let answer = answer(StatusCode::BAD_GATEWAY, &format!("upstream address: {e}"));
+                return failed(answer, UpstreamError::Failed);
+            }
         };
         // Upstreams speak HTTP/1.1, whatever the client spoke.
         parts.version = Version::HTTP_11;
         remove_hop_by_hop(&mut parts.headers);
+        if let Some(upgrade) = upgrade {
+            upgrade::restore(&mut parts.headers, upgrade);
+        }
         if let Ok(value) = HeaderValue::from_str(&host) {
             parts.headers.insert(header::HOST, value);
         }
@@ -169,28 +278,77 @@ impl Proxy {
         match tokio::time::timeout(self.options.response_timeout, sent).await {
             Err(_) => {
                 tracing::warn!(upstream = authority, "no response head in time");
-                answer(
+                let answer = answer(
                     StatusCode::GATEWAY_TIMEOUT,
                     "the upstream did not answer in time",
-                )
+                );
+                failed(answer, UpstreamError::ResponseTimeout)
             }
             Ok(Err(e)) if timed_out(&e) => {
                 tracing::warn!(upstream = authority, error = %e, "upstream timed out");
-                answer(
+                let answer = answer(
                     StatusCode::GATEWAY_TIMEOUT,
                     "the upstream did not connect in time",
-                )
+                );
+                failed(answer, UpstreamError::ConnectTimeout)
             }
             Ok(Err(e)) => {
                 tracing::warn!(upstream = authority, error = %error_chain(&e), "upstream failed");
-                answer(StatusCode::BAD_GATEWAY, "the upstream failed")
+                let kind = if e.is_connect() {
+                    UpstreamError::Refused
+                } else {
+                    UpstreamError::Failed
+                };
+                failed(answer(StatusCode::BAD_GATEWAY, "the upstream failed"), kind)
+            }
+            Ok(Ok(response)) if response.status() == StatusCode::SWITCHING_PROTOCOLS => {
+                (self.switch(client_upgrade, response, authority), None)
             }
             Ok(Ok(response)) => {
                 let (mut parts, body) = response.into_parts();
                 remove_hop_by_hop(&mut parts.headers);
-                Response::from_parts(parts, Either::Left(body))
+                (Response::from_parts(parts, Either::Left(body)), None)
             }
         }
+    }
+}
+
+/// The gateway's answer for a failed upstream, marked with how it failed.
+fn failed(
+    mut answer: Response<Body>,
+    error: UpstreamError,
+) -> (Response<Body>, Option<UpstreamError>) {
+    answer.extensions_mut().insert(error);
+    (answer, Some(error))
+}
+
+impl Proxy {
+    /// The upstream accepted an upgrade: join the two connections once both are switched,
+    /// and pass the `101` on with its handshake headers. A `101` the client did not ask for,
+    /// or without `Upgrade`, cannot be passed on (the client would not know what it speaks
+    /// now): 502.
+    fn switch(
+        &self,
+        client: Option<hyper::upgrade::OnUpgrade>,
+        mut response: Response<Incoming>,
+        authority: &str,
+    ) -> Response<Body> {
+        let (Some(client), Some(protocol)) = (client, upgrade::accepted(&response)) else {
+            tracing::warn!(
+                upstream = authority,
+                "101 without an upgrade asked and named"
+            );
+            return answer(
+                StatusCode::BAD_GATEWAY,
+                "the upstream switched protocols unasked",
+            );
+        };
+        let upstream = hyper::upgrade::on(&mut response);
+        self.tunnels.join(client, upstream, authority.to_owned());
+        let (mut parts, body) = response.into_parts();
+        remove_hop_by_hop(&mut parts.headers);
+        upgrade::restore(&mut parts.headers, protocol);
+        Response::from_parts(parts, Either::Left(body))
     }
 }
 

@@ -1,15 +1,15 @@
 //! [`Routes`]: the snapshot of the index that requests are routed and resolved with, and the
-//! round-robin position of every backend.
+//! [`Balancer`] that picks each backend's endpoints.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use ingress_kube::index::{Backend, Snapshot};
 use ingress_router::tower::RouteSource;
 use ingress_router::{OwnedDecision, RequestView};
+
+use crate::balance::{BalanceOptions, Balancer};
 
 /// What the gateway serves now: an index snapshot, swapped as a whole.
 ///
@@ -20,17 +20,26 @@ use ingress_router::{OwnedDecision, RequestView};
 #[derive(Debug)]
 pub struct Routes {
     current: ArcSwap<Snapshot>,
-    /// The next endpoint index per backend. Grows with the backends ever served.
-    turns: RwLock<HashMap<Backend, AtomicUsize>>,
+    balancer: Balancer,
 }
 
 impl Routes {
-    /// Serves `snapshot`.
+    /// Serves `snapshot`, with the default back-off for failed endpoints.
     pub fn new(snapshot: Arc<Snapshot>) -> Self {
+        Routes::with_balance(snapshot, BalanceOptions::default())
+    }
+
+    /// Serves `snapshot`; failed endpoints back off as `options` says.
+    pub fn with_balance(snapshot: Arc<Snapshot>, options: BalanceOptions) -> Self {
         Routes {
             current: ArcSwap::new(snapshot),
-            turns: RwLock::new(HashMap::new()),
+            balancer: Balancer::new(options),
         }
+    }
+
+    /// The round robin and the failed endpoints.
+    pub fn balancer(&self) -> &Balancer {
+        &self.balancer
     }
 
     /// The current snapshot.
@@ -38,35 +47,21 @@ impl Routes {
         self.current.load_full()
     }
 
-    /// Serves `snapshot` from now on; requests in flight finish with what they loaded.
+    /// Serves `snapshot` from now on; requests in flight finish with what they loaded. The
+    /// previous snapshot is freed by the last request holding it, or here.
     pub fn store(&self, snapshot: Arc<Snapshot>) {
         self.current.store(snapshot);
+        self.balancer.swapped();
     }
 
-    /// The endpoint of `backend` to send the next request to: its endpoints in turn.
-    /// `endpoints` is never empty (the index's `Resolved::Endpoints` promise); `None` if it is.
+    /// Tables stored since this one was made.
+    pub fn swaps(&self) -> u64 {
+        self.balancer.swaps()
+    }
+
+    /// The endpoint of `backend` to send the next request to: see [`Balancer::pick`].
     pub fn pick(&self, backend: &Backend, endpoints: &[SocketAddr]) -> Option<SocketAddr> {
-        if endpoints.is_empty() {
-            return None;
-        }
-        let turn = {
-            // A poisoned lock only means a thread panicked while inserting: the map is whole.
-            let turns = self.turns.read().unwrap_or_else(|e| e.into_inner());
-            turns
-                .get(backend)
-                .map(|t| t.fetch_add(1, Ordering::Relaxed))
-        };
-        let turn = match turn {
-            Some(turn) => turn,
-            None => {
-                let mut turns = self.turns.write().unwrap_or_else(|e| e.into_inner());
-                turns
-                    .entry(backend.clone())
-                    .or_insert_with(|| AtomicUsize::new(0))
-                    .fetch_add(1, Ordering::Relaxed)
-            }
-        };
-        endpoints.get(turn % endpoints.len()).copied()
+        self.balancer.pick(backend, endpoints)
     }
 }
 

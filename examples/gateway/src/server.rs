@@ -1,7 +1,8 @@
 //! Serving connections: an accept loop on a tokio listener, each connection served by
-//! hyper-util's auto builder (HTTP/1.1 with keep-alive, and HTTP/2 with prior knowledge), and a
-//! graceful stop. The gateway and the demo's echo backends both run on it; the gateway's TLS
-//! listener runs the same loop with a TLS handshake first ([`Server::spawn_tls`]).
+//! hyper-util's auto builder (HTTP/1.1 with keep-alive and upgrades, and HTTP/2 with prior
+//! knowledge), and a graceful stop. The gateway and the demo's echo backends both run on it;
+//! the gateway's TLS listener runs the same loop with a TLS handshake first
+//! ([`Server::spawn_tls`]).
 
 use std::convert::Infallible;
 use std::io;
@@ -22,9 +23,11 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tower_layer::Layer;
 
+use crate::metrics::{Metrics, ObserveLayer};
 use crate::proxy::{Proxy, ProxyOptions, ProxyService};
 use crate::routes::Routes;
 use crate::tls::{Scheme, TlsOptions, WithScheme};
+use crate::upgrade::Tunnels;
 
 /// How long a stop waits for connections to finish their requests in flight.
 pub const DRAIN: Duration = Duration::from_secs(10);
@@ -148,7 +151,7 @@ where
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(make(peer));
         let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -223,7 +226,7 @@ async fn tls_accept_loop<M, S, B>(
                 }
             };
             let connection = builder
-                .serve_connection(TokioIo::new(stream), service)
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .into_owned();
             if let Err(e) = watcher.watch(connection).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
@@ -246,6 +249,9 @@ async fn tls_accept_loop<M, S, B>(
 pub struct Gateway {
     server: Server,
     proxy: Arc<Proxy>,
+    metrics: Arc<Metrics>,
+    /// The per-request observation of the plain listener, for the TLS one.
+    observe: ObserveLayer,
     tls: Option<Server>,
 }
 
@@ -257,14 +263,23 @@ impl Gateway {
         options: ProxyOptions,
     ) -> io::Result<Gateway> {
         let proxy = Arc::new(Proxy::new(routes.clone(), options));
+        let metrics = Arc::new(Metrics::new(routes.clone()));
+        let observe = ObserveLayer::new(metrics.clone(), options.access_log);
         let layer = RouteLayer::new(routes);
         let shared = proxy.clone();
+        let observing = observe.clone();
         let server = Server::spawn(listener, move |peer| {
-            layer.layer(ProxyService::new(shared.clone(), peer))
+            layer.layer(
+                observe
+                    .for_connection()
+                    .layer(ProxyService::new(shared.clone(), peer)),
+            )
         })?;
         Ok(Gateway {
             server,
             proxy,
+            metrics,
+            observe: observing,
             tls: None,
         })
     }
@@ -276,11 +291,16 @@ impl Gateway {
         let acceptor =
             crate::tls::acceptor(self.proxy.routes().clone(), options).map_err(io::Error::other)?;
         let layer = RouteLayer::new(self.proxy.routes().clone());
+        let observe = self.observe.clone();
         let shared = self.proxy.clone();
         let server =
             Server::spawn_tls(listener, acceptor, options.handshake_timeout, move |peer| {
                 WithScheme::new(
-                    layer.layer(ProxyService::new(shared.clone(), peer)),
+                    layer.layer(
+                        observe
+                            .for_connection()
+                            .layer(ProxyService::new(shared.clone(), peer)),
+                    ),
                     Scheme::Https,
                 )
             })?;
@@ -319,7 +339,18 @@ impl Gateway {
         self.proxy.routes()
     }
 
-    /// Stops gracefully, both listeners at once: see [`Server::stop`].
+    /// What it counts (the admin listener's `/metrics`).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The upgraded connections (WebSockets and the like) it tunnels.
+    pub fn tunnels(&self) -> &Tunnels {
+        self.proxy.tunnels()
+    }
+
+    /// Stops gracefully, both listeners at once: see [`Server::stop`]; then closes the
+    /// upgraded connections, which have no requests to finish.
     pub async fn stop(self) {
         let tls = async {
             if let Some(tls) = self.tls {
@@ -327,5 +358,6 @@ impl Gateway {
             }
         };
         tokio::join!(self.server.stop(), tls);
+        self.proxy.tunnels().close(DRAIN).await;
     }
 }

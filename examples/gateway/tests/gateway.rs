@@ -56,6 +56,8 @@ spec:
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: slow, port: {number: 80}}}}]}
   - host: stream.example
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: stream, port: {number: 80}}}}]}
+  - host: raw.example
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: raw, port: {number: 80}}}}]}
 ---
 apiVersion: v1
 kind: Service
@@ -71,6 +73,60 @@ struct World {
     _slow: tokio::net::TcpListener,
     /// A backend that answers with the request's own body, as it arrives.
     stream: Server,
+    /// A backend that accepts any upgrade and echoes raw bytes; it sends each request head
+    /// it read.
+    raw: tokio::task::JoinHandle<()>,
+    raw_heads: tokio::sync::mpsc::UnboundedReceiver<String>,
+}
+
+/// Reads an HTTP head (up to the blank line) byte by byte, so nothing after it is consumed.
+async fn read_head(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        if stream.read(&mut byte).await.unwrap_or(0) == 0 || head.len() > 64 * 1024 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// The raw upgrade backend: answers every request head with `101` to whatever `Upgrade` was
+/// asked, then echoes bytes until the peer closes.
+fn raw_upgrade_backend(
+    listener: tokio::net::TcpListener,
+    heads: tokio::sync::mpsc::UnboundedSender<String>,
+) -> tokio::task::JoinHandle<()> {
+    use tokio::io::AsyncWriteExt;
+    tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let heads = heads.clone();
+            connections.spawn(async move {
+                let head = read_head(&mut stream).await;
+                let protocol = head
+                    .lines()
+                    .find_map(|l| {
+                        l.split_once(':')
+                            .filter(|(n, _)| n.eq_ignore_ascii_case("upgrade"))
+                            .map(|(_, v)| v.trim().to_owned())
+                    })
+                    .unwrap_or_default();
+                let _ = heads.send(head);
+                let answer = format!(
+                    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: {protocol}\r\n\r\n"
+                );
+                if stream.write_all(answer.as_bytes()).await.is_err() {
+                    return;
+                }
+                let (mut read, mut write) = stream.split();
+                let _ = tokio::io::copy(&mut read, &mut write).await;
+                let _ = write.shutdown().await;
+            });
+        }
+    })
 }
 
 /// Answers every request with its own body, streamed back as it arrives.
@@ -130,6 +186,10 @@ impl World {
             |_| BodyEcho,
         )
         .unwrap();
+        let raw_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let raw_addr = raw_listener.local_addr().unwrap();
+        let (heads, raw_heads) = tokio::sync::mpsc::unbounded_channel();
+        let raw = raw_upgrade_backend(raw_listener, heads);
         let founding = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/echo.yaml");
         let args = Args::try_parse_from([
             "ingress-gateway".to_owned(),
@@ -149,6 +209,8 @@ impl World {
             format!("default/slow:80={}", slow.local_addr().unwrap()),
             "--endpoints".into(),
             format!("default/stream:80={}", stream.local_addr()),
+            "--endpoints".into(),
+            format!("default/raw:80={raw_addr}"),
             "--response-timeout".into(),
             "500ms".into(),
         ])
@@ -165,12 +227,15 @@ impl World {
             dir,
             _slow: slow,
             stream,
+            raw,
+            raw_heads,
         }
     }
 
     async fn stop(self) {
         bounded("gateway stop", self.gateway.stop()).await;
         bounded("stream stop", self.stream.stop()).await;
+        self.raw.abort();
         for echo in self.echoes {
             bounded("echo stop", echo.stop()).await;
         }
@@ -478,5 +543,201 @@ async fn bodies_stream_through_both_ways() {
     let want: u64 = (0..CHUNKS).map(|i| (i % 251) as u64 * CHUNK as u64).sum();
     assert_eq!(sum, want);
     drop(driver);
+    world.stop().await;
+}
+
+/// Waits (bounded) until `done()` holds.
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    bounded(what, async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_through_the_gateway_echoes_messages() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let world = World::start().await;
+    let stream = bounded("connect", tokio::net::TcpStream::connect(world.addr()))
+        .await
+        .unwrap();
+    // The URL gives the `Host`; the socket is the gateway's.
+    let (mut socket, response) = bounded(
+        "WebSocket handshake",
+        tokio_tungstenite::client_async(format!("ws://{V1}/chat"), stream),
+    )
+    .await
+    .expect("the handshake went through the gateway");
+    // tungstenite checked `Upgrade`, `Connection` and `Sec-WebSocket-Accept`, which only the
+    // backend could compute from the key it received.
+    assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
+    let replica = response.headers()["x-echo-replica"].to_str().unwrap();
+    assert!(replica.starts_with("echo-v1-"), "{replica}");
+
+    for i in 0..20 {
+        let text = format!("message {i}");
+        bounded("send", socket.send(Message::text(text.clone())))
+            .await
+            .unwrap();
+        let back = bounded("echo", socket.next()).await.unwrap().unwrap();
+        assert_eq!(back, Message::text(text));
+    }
+    let blob: Vec<u8> = (0..=255u8).cycle().take(200_000).collect();
+    bounded("send binary", socket.send(Message::binary(blob.clone())))
+        .await
+        .unwrap();
+    let back = bounded("binary echo", socket.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.into_data().as_ref(), &blob[..]);
+    assert_eq!(world.gateway.tunnels().open(), 1);
+
+    // Plain requests go on beside it.
+    let answer = get(&http1(), world.addr(), V2, "/", &[]).await;
+    assert_eq!(answer.status, StatusCode::OK);
+
+    bounded("close", socket.close(None)).await.unwrap();
+    // The backend answers the close; then the tunnel ends.
+    while let Some(Ok(message)) = bounded("closing", socket.next()).await {
+        assert!(message.is_close(), "{message:?}");
+    }
+    // The backend closed its side; a client closes its own once the close handshake is done.
+    drop(socket);
+    until("the tunnel to end", || world.gateway.tunnels().open() == 0).await;
+    assert_eq!(world.gateway.tunnels().opened(), 1);
+
+    // A WebSocket still open when the gateway stops is closed by the stop.
+    let stream = bounded("connect", tokio::net::TcpStream::connect(world.addr()))
+        .await
+        .unwrap();
+    let (mut open, _) = bounded(
+        "WebSocket handshake",
+        tokio_tungstenite::client_async(format!("ws://{V2}/"), stream),
+    )
+    .await
+    .unwrap();
+    bounded("send", open.send(Message::text("still here")))
+        .await
+        .unwrap();
+    assert!(bounded("echo", open.next()).await.unwrap().is_ok());
+    world.stop().await;
+    match bounded("the stop to close it", open.next()).await {
+        None | Some(Err(_)) => {}
+        Some(Ok(message)) => assert!(message.is_close(), "{message:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_reaches_the_backend_with_its_handshake_and_tunnels_any_protocol() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut world = World::start().await;
+    let mut stream = bounded("connect", tokio::net::TcpStream::connect(world.addr()))
+        .await
+        .unwrap();
+    let request = "GET /tunnel HTTP/1.1\r\nHost: raw.example\r\nConnection: keep-alive, Upgrade\r\n\
+                   Upgrade: raw-echo/1\r\nKeep-Alive: timeout=5\r\nX-Kept: yes\r\n\r\n";
+    bounded("write head", stream.write_all(request.as_bytes()))
+        .await
+        .unwrap();
+    let answer = bounded("101", read_head(&mut stream))
+        .await
+        .to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 101"), "{answer}");
+    assert!(answer.contains("\r\nupgrade: raw-echo/1\r\n"), "{answer}");
+    assert!(answer.contains("\r\nconnection: upgrade\r\n"), "{answer}");
+
+    let head = bounded("the backend's head", world.raw_heads.recv())
+        .await
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(head.starts_with("get /tunnel http/1.1\r\n"), "{head}");
+    for kept in [
+        "connection: upgrade",
+        "upgrade: raw-echo/1",
+        "x-kept: yes",
+        "host: raw.example",
+        "x-forwarded-for: 127.0.0.1",
+    ] {
+        assert!(head.contains(&format!("\r\n{kept}\r\n")), "{kept}: {head}");
+    }
+    assert!(!head.contains("keep-alive"), "{head}");
+
+    // Bytes of no HTTP at all, both ways.
+    for round in 0..5 {
+        let bytes = format!("\x00raw bytes {round}\x7f");
+        bounded("write", stream.write_all(bytes.as_bytes()))
+            .await
+            .unwrap();
+        let mut back = vec![0u8; bytes.len()];
+        bounded("read", stream.read_exact(&mut back)).await.unwrap();
+        assert_eq!(back, bytes.as_bytes());
+    }
+    // Our half-close reaches the backend, whose close reaches us.
+    stream.shutdown().await.unwrap();
+    let mut rest = Vec::new();
+    bounded("eof", stream.read_to_end(&mut rest)).await.unwrap();
+    assert!(rest.is_empty());
+    until("the tunnel to end", || world.gateway.tunnels().open() == 0).await;
+
+    // An upgrade the backend does not accept is an ordinary answer, which saw the handshake.
+    let answer = get(
+        &http1(),
+        world.addr(),
+        V1,
+        "/",
+        &[("connection", "Upgrade"), ("upgrade", "foo/1")],
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let reply = answer.echo();
+    assert_eq!(reply.header("upgrade"), ["foo/1"]);
+    assert_eq!(reply.header("connection"), ["upgrade"]);
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_upgrade_asked_connection_and_upgrade_are_stripped() {
+    let world = World::start().await;
+    let client = http1();
+    for headers in [
+        // `Upgrade` alone is no upgrade: `Connection` does not name it.
+        &[("upgrade", "websocket"), ("connection", "keep-alive")][..],
+        // Nor is `Connection: upgrade` without an `Upgrade`.
+        &[("connection", "upgrade")][..],
+    ] {
+        let answer = get(&client, world.addr(), V1, "/", headers).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        let reply = answer.echo();
+        assert!(reply.header("upgrade").is_empty(), "{headers:?}: {reply:?}");
+        assert!(
+            !reply
+                .header("connection")
+                .iter()
+                .any(|c| c.to_ascii_lowercase().contains("upgrade")),
+            "{headers:?}: {reply:?}"
+        );
+    }
+    // A WebSocket handshake the backend refuses is passed on as the refusal.
+    let answer = get(
+        &client,
+        world.addr(),
+        V1,
+        "/",
+        &[("connection", "upgrade"), ("upgrade", "websocket")],
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    assert!(
+        answer.text.contains("Sec-WebSocket-Version"),
+        "{}",
+        answer.text
+    );
+    assert_eq!(world.gateway.tunnels().opened(), 0);
     world.stop().await;
 }

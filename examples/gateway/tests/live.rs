@@ -6,8 +6,6 @@
 //! Needs `kubectl` on PATH; fails with a clear message without it.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -17,13 +15,12 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use ingress_apiserver::ApiServer;
+use ingress_apiserver::{ApiServer, Kubectl};
 use ingress_gateway::cli::Args;
 use ingress_gateway::demo::Demo;
 use ingress_gateway::echo::{Echo, REPLICA_HEADER};
 use ingress_gateway::live::Live;
 use serde_json::json;
-use tokio::process::Command;
 
 /// The longest any one wait (a start, a kubectl run, routes following a change) may take.
 const WAIT: Duration = Duration::from_secs(30);
@@ -41,74 +38,6 @@ metadata:
   annotations: {ingressclass.kubernetes.io/is-default-class: "true"}
 spec: {controller: example.com/ingress-gateway}
 "#;
-
-/// kubectl pointed at one server through a kubeconfig in a scratch directory (removed when
-/// dropped).
-struct Kubectl {
-    dir: PathBuf,
-}
-
-impl Kubectl {
-    fn new(server: &ApiServer) -> Kubectl {
-        let dir = std::env::temp_dir().join(format!(
-            "ingress-gateway-live-{}-{}",
-            std::process::id(),
-            server.addr().port()
-        ));
-        std::fs::create_dir_all(&dir).expect("scratch directory");
-        let kubectl = Kubectl { dir };
-        kubectl.write("kubeconfig", &server.kubeconfig());
-        kubectl
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.dir.join(name);
-        std::fs::write(&path, text).expect("write scratch file");
-        path.to_str().expect("UTF-8 temp path").to_owned()
-    }
-
-    /// Runs kubectl to completion and insists on success; returns stdout.
-    async fn ok(&self, args: &[&str]) -> String {
-        let mut command = Command::new("kubectl");
-        command
-            .arg("--kubeconfig")
-            .arg(self.dir.join("kubeconfig"))
-            .arg("--cache-dir")
-            .arg(self.dir.join("cache"))
-            .arg("--request-timeout=10s")
-            .args(args)
-            .env("HOME", &self.dir)
-            .stdin(Stdio::null())
-            .kill_on_drop(true);
-        let output = tokio::time::timeout(WAIT, command.output())
-            .await
-            .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish within {WAIT:?}"))
-            .unwrap_or_else(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    panic!("kubectl is not on PATH: this test runs kubectl against the server");
-                }
-                panic!("cannot run kubectl: {e}")
-            });
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        assert!(
-            output.status.success(),
-            "kubectl {args:?} failed:\nstdout: {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        stdout
-    }
-
-    async fn apply(&self, name: &str, manifest: &str) -> String {
-        let path = self.write(name, manifest);
-        self.ok(&["apply", "--validate=false", "-f", &path]).await
-    }
-}
-
-impl Drop for Kubectl {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// What one request got: the status and the replica that answered (none for the gateway's
 /// own answers).
@@ -222,7 +151,7 @@ async fn routes_follow_the_cluster_without_a_restart() {
         .expect("live mode starts")
         .expect("not cancelled");
     let http = Http::new(live.local_addr());
-    let kubectl = Kubectl::new(&server);
+    let kubectl = Kubectl::new(&server).unwrap();
 
     // Served from the first snapshot, at once.
     assert_eq!(http.get(V1).await, answer(200, Some("echo-v1-a")));
@@ -248,7 +177,7 @@ async fn routes_follow_the_cluster_without_a_restart() {
 
     // kubectl renames the host: the new one routes, the old one is gone.
     let renamed = SEED_V1.replacen(V1, RENAMED, 1);
-    kubectl.apply("renamed.yaml", &renamed).await;
+    kubectl.apply("renamed.yaml", &renamed).await.unwrap();
     http.until(RENAMED, &answer(200, Some("echo-v1-a"))).await;
     assert_eq!(http.get(V1).await, answer(404, None));
 
@@ -266,7 +195,8 @@ async fn routes_follow_the_cluster_without_a_restart() {
     // kubectl deletes the Ingress: no rule, 404.
     kubectl
         .ok(&["delete", "ingress", "echo-v1", "--namespace=default"])
-        .await;
+        .await
+        .unwrap();
     http.until(RENAMED, &answer(404, None)).await;
 
     // Stopping releases the Lease for the next replica.
@@ -406,19 +336,20 @@ async fn the_kube_demo_follows_kubectl_apply_scale_and_delete() {
         assert!(outcome.ok(), "{outcome}");
     }
     let cluster = demo.cluster().expect("--kube runs the demo's cluster");
-    let kubectl = Kubectl::new(cluster.server());
+    let kubectl = Kubectl::new(cluster.server()).unwrap();
     let http = Http::new(demo.local_addr());
     assert_eq!(http.get(V2).await, answer(404, None));
 
     let applied = kubectl
         .ok(&["apply", "--validate=false", "-f", &v2_file])
-        .await;
+        .await
+        .unwrap();
     assert!(
         applied.contains("deployment.apps/echo-v2 created"),
         "{applied}"
     );
     until_replicas(&http, V2, &["echo-v2-1", "echo-v2-2", "echo-v2-3"]).await;
-    let pods = kubectl.ok(&["get", "pods", "-o", "name"]).await;
+    let pods = kubectl.ok(&["get", "pods", "-o", "name"]).await.unwrap();
     for pod in ["echo-v1-1", "echo-v2-1", "echo-v2-2", "echo-v2-3"] {
         assert!(pods.contains(&format!("pod/{pod}\n")), "{pod} in {pods}");
     }
@@ -430,7 +361,8 @@ async fn the_kube_demo_follows_kubectl_apply_scale_and_delete() {
             "-o",
             "jsonpath={.status.readyReplicas}",
         ])
-        .await;
+        .await
+        .unwrap();
     assert_eq!(ready, "3");
 
     kubectl
@@ -441,12 +373,13 @@ async fn the_kube_demo_follows_kubectl_apply_scale_and_delete() {
             "-p",
             r#"{"spec":{"replicas":1}}"#,
         ])
-        .await;
+        .await
+        .unwrap();
     until_replicas(&http, V2, &["echo-v2-1"]).await;
     // The v1 host was never disturbed.
     assert_eq!(answering(&http, V1, 6).await.len(), 3);
 
-    kubectl.ok(&["delete", "-f", &v2_file]).await;
+    kubectl.ok(&["delete", "-f", &v2_file]).await.unwrap();
     http.until(V2, &answer(404, None)).await;
     let deadline = Instant::now() + WAIT;
     while demo.replicas() != v1_replicas {
@@ -465,7 +398,8 @@ async fn the_kube_demo_follows_kubectl_apply_scale_and_delete() {
             "-o",
             "jsonpath={.status.loadBalancer.ingress[0].ip}",
         ])
-        .await;
+        .await
+        .unwrap();
     assert_eq!(address, "127.0.0.1");
     let commands = demo.kubectl_commands(&args);
     assert!(
