@@ -45,8 +45,8 @@
 //! the same snapshot) when it is given; otherwise their handshake fails rather than present a
 //! certificate for another name. ALPN offers `h2` and `http/1.1`, a handshake not done in 10 s
 //! is dropped, and requests that came over TLS reach the upstream with `X-Forwarded-Proto:
-//! https`. Static mode takes the Secrets from the files, live mode from the cluster (the
-//! controller already watches TLS Secrets).
+//! https`. Static mode takes the Secrets from the files (a reload reads them again with the
+//! rest), live mode from the cluster (the controller already watches TLS Secrets).
 //!
 //! # Where the configuration comes from
 //!

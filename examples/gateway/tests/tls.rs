@@ -73,8 +73,22 @@ fn ingress_yaml(host: &str, service: &str) -> String {
     )
 }
 
+/// The two Ingresses and the three Secrets, in one file of `dir`.
+fn write_manifests(dir: &std::path::Path, a: &Cert, b: &Cert, fallback: &Cert) {
+    let manifests = [
+        ingress_yaml("a.example", "svc-a"),
+        ingress_yaml("b.example", "svc-b"),
+        secret_yaml("svc-a-tls", a),
+        secret_yaml("svc-b-tls", b),
+        secret_yaml("fallback", fallback),
+    ]
+    .join("---\n");
+    std::fs::write(dir.join("tls.yaml"), manifests).unwrap();
+}
+
 struct World {
     gateway: Gateway,
+    args: Args,
     index: Index,
     echoes: Vec<Echo>,
     dir: PathBuf,
@@ -98,15 +112,7 @@ impl World {
         std::fs::create_dir_all(&dir).unwrap();
         let (a, b) = (cert(&["a.example"]), cert(&["b.example"]));
         let (fallback, a2) = (cert(&["unknown.example"]), cert(&["a.example"]));
-        let manifests = [
-            ingress_yaml("a.example", "svc-a"),
-            ingress_yaml("b.example", "svc-b"),
-            secret_yaml("svc-a-tls", &a),
-            secret_yaml("svc-b-tls", &b),
-            secret_yaml("fallback", &fallback),
-        ]
-        .join("---\n");
-        std::fs::write(dir.join("tls.yaml"), manifests).unwrap();
+        write_manifests(&dir, &a, &b, &fallback);
         let echoes = vec![
             Echo::start("a-1", "default/svc-a").await.unwrap(),
             Echo::start("b-1", "default/svc-b").await.unwrap(),
@@ -140,6 +146,7 @@ impl World {
             .unwrap();
         World {
             gateway,
+            args,
             index: built.index,
             echoes,
             dir,
@@ -444,4 +451,23 @@ async fn live_mode_serves_the_clusters_secrets_and_follows_their_changes() {
         .expect("stops in time");
     echo.stop().await;
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_reload_of_the_files_serves_the_changed_secret() {
+    use ingress_gateway::reload::{Outcome, Reloader};
+    let world = World::start(false, None).await;
+    let reloader = Reloader::new(world.args.clone(), world.gateway.routes().clone(), &[]);
+    assert_eq!(
+        served(&world.connect("a.example", &[b"http/1.1"]).await.unwrap()),
+        world.a.der
+    );
+    write_manifests(&world.dir, &world.a2, &world.b, &world.fallback);
+    let outcome = reloader.reload();
+    assert!(matches!(outcome, Outcome::Applied { .. }), "{outcome:?}");
+    assert_eq!(
+        served(&world.connect("a.example", &[b"http/1.1"]).await.unwrap()),
+        world.a2.der
+    );
+    world.stop().await;
 }
