@@ -7,8 +7,8 @@
 //!
 //! # Types
 //!
-//! [`Ingress`], [`IngressClass`], and the parts of [`Service`] and [`EndpointSlice`] that routing
-//! needs. Field names and JSON shapes are exactly the API's (camelCase); unknown fields are
+//! [`Ingress`], [`IngressClass`], the parts of [`Service`] and [`EndpointSlice`] that routing
+//! needs, and [`Secret`] (the certificates of `spec.tls`). Field names and JSON shapes are exactly the API's (camelCase); unknown fields are
 //! ignored, never rejected; a loaded object serialises back to the same JSON for every field
 //! modelled here (lists the API server omits when empty are omitted when empty).
 //!
@@ -38,7 +38,8 @@
 //! # Validation
 //!
 //! The [`validation`] module checks objects as the API server does
-//! (`pkg/apis/networking/validation`), with the API server's field paths and words.
+//! (`pkg/apis/networking/validation`, and `pkg/apis/core/validation` for Secrets), with the API
+//! server's field paths and words.
 //!
 //! # Default IngressClass
 //!
@@ -58,6 +59,7 @@ mod key;
 pub mod load;
 pub mod meta;
 mod null;
+pub mod secret;
 pub mod service;
 pub mod time;
 pub mod validation;
@@ -75,6 +77,7 @@ pub use ingress::{
 pub use key::IngressKey;
 pub use load::{Converted, LoadError, LoadErrorKind, LoadOptions, Loaded, Manifests, Origin};
 pub use meta::ObjectMeta;
+pub use secret::{SECRET_TYPE_TLS, Secret, TLS_CERT_KEY, TLS_PRIVATE_KEY_KEY};
 pub use service::{
     Endpoint, EndpointConditions, EndpointPort, EndpointSlice, IntOrString, SERVICE_NAME_LABEL,
     Service, ServicePort, ServiceSpec,

@@ -150,7 +150,10 @@ fn json_and_list_wrappers() {
         r#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}} {"apiVersion":"v1","kind":"Secret"}"#,
         &LoadOptions::default(),
     );
-    assert_eq!((m.services.len(), m.skipped.len()), (1, 1));
+    assert_eq!(
+        (m.services.len(), m.secrets.len(), m.skipped.len()),
+        (1, 1, 0)
+    );
 }
 
 #[test]

@@ -135,6 +135,16 @@ pub struct Args {
     /// host name.
     #[arg(long, value_name = "NAME", requires = "lease")]
     pub identity: Option<String>,
+
+    /// Address to also serve HTTPS on (HTTP/1.1 and HTTP/2 by ALPN), with the certificates of
+    /// the `kubernetes.io/tls` Secrets the Ingresses' `spec.tls` name, picked by SNI.
+    #[arg(long, value_name = "ADDR")]
+    pub tls_listen: Option<SocketAddr>,
+
+    /// With `--tls-listen`: the `kubernetes.io/tls` Secret served to names no Secret covers
+    /// (and to clients that send no name). Without it those handshakes fail.
+    #[arg(long, value_name = "NS/NAME", requires = "tls_listen")]
+    pub default_certificate: Option<ObjectName>,
 }
 
 /// `--log-format`.
@@ -273,6 +283,28 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    #[test]
+    fn tls_flags_read_their_values() {
+        let args = Args::try_parse_from(["ingress-gateway", "-f", "x"]).unwrap();
+        assert_eq!((args.tls_listen, args.default_certificate), (None, None));
+        let args = Args::try_parse_from([
+            "ingress-gateway",
+            "-f",
+            "x",
+            "--tls-listen=127.0.0.1:8443",
+            "--default-certificate=ingress/fallback",
+        ])
+        .unwrap();
+        assert_eq!(args.tls_listen, Some("127.0.0.1:8443".parse().unwrap()));
+        assert_eq!(
+            args.default_certificate.unwrap().to_string(),
+            "ingress/fallback"
+        );
+        // A default certificate means nothing without a TLS listener.
+        let lone = ["ingress-gateway", "-f", "x", "--default-certificate=a/b"];
+        assert!(Args::try_parse_from(lone).is_err());
     }
 
     #[test]

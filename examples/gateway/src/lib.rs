@@ -4,6 +4,7 @@
 //! ```text
 //! ingress-gateway -f FILE|DIR... --listen ADDR [--endpoints NS/SERVICE:PORT=ADDR[,ADDR...]]...
 //!                 [--reload-debounce DURATION]
+//!                 [--tls-listen ADDR [--default-certificate NS/NAME]]
 //! ingress-gateway --kube --listen ADDR [--namespace NS]... [--lease NS/NAME]
 //!                 [--publish-service NS/NAME | --publish-address ADDR...]
 //! ingress-gateway --demo [--kube] [-f FILE|DIR...] [--check]
@@ -32,14 +33,29 @@
 //!    either side closes. Any other answer is an ordinary response. The echo backend
 //!    ([`echo`]) speaks WebSocket, echoing every message.
 //!
+//! # TLS
+//!
+//! [`tls`]: with `--tls-listen ADDR` a second listener terminates TLS (tokio-rustls, the ring
+//! provider) in front of the same layer and proxy. Its certificate resolver reads the current
+//! snapshot on every handshake and serves, for the SNI name, the `kubernetes.io/tls` Secret of
+//! the `spec.tls` entry that covers it (`Snapshot::certificate_for`), so certificates swap with
+//! the table; each Secret's PEM is parsed into a rustls key once per content and cached, and a
+//! Secret that does not parse is logged once and treated as missing. Names no usable Secret
+//! covers, and clients that send no name, get `--default-certificate NS/NAME` (a TLS Secret of
+//! the same snapshot) when it is given; otherwise their handshake fails rather than present a
+//! certificate for another name. ALPN offers `h2` and `http/1.1`, a handshake not done in 10 s
+//! is dropped, and requests that came over TLS reach the upstream with `X-Forwarded-Proto:
+//! https`. Static mode takes the Secrets from the files (a reload reads them again with the
+//! rest), live mode from the cluster (the controller already watches TLS Secrets).
+//!
 //! # Where the configuration comes from
 //!
 //! [`config`]: the files are loaded with `ingress-model` (every bad document is reported with
 //! its file, document and field, and the rest is served), converted to k8s-openapi objects and
-//! fed to one `ingress_kube::index::Index`, Ingresses, IngressClasses, Services and
-//! EndpointSlices alike. `--endpoints` arguments become the EndpointSlices (and, for a Service
-//! the files lack, the selector-less Service) that the EndpointSlice controller would have
-//! written, fed to the same index: one resolution code path, the cluster's rules.
+//! fed to one `ingress_kube::index::Index`, Ingresses, IngressClasses, Services,
+//! EndpointSlices and Secrets alike. `--endpoints` arguments become the EndpointSlices (and,
+//! for a Service the files lack, the selector-less Service) that the EndpointSlice controller
+//! would have written, fed to the same index: one resolution code path, the cluster's rules.
 //!
 //! Which Ingresses are served is the index's class rule, with controller name `--controller`
 //! (default `example.com/ingress-gateway`): those of an IngressClass of ours, and, in static
@@ -128,6 +144,7 @@ pub mod proxy;
 pub mod reload;
 pub mod routes;
 pub mod server;
+pub mod tls;
 pub mod upgrade;
 
 use std::process::ExitCode;
@@ -187,19 +204,30 @@ async fn serve_files(args: &Args, state: &AdminState) -> ExitCode {
         tracing::warn!("skipped: {problem}");
     }
     let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-    let gateway = match Gateway::bind(args.listen, routes, proxy_options(args)).await {
+    let mut gateway = match Gateway::bind(args.listen, routes, proxy_options(args)).await {
         Ok(gateway) => gateway,
         Err(e) => {
             tracing::error!("cannot listen on {}: {e}", args.listen);
             return ExitCode::FAILURE;
         }
     };
+    if let Some(addr) = args.tls_listen
+        && let Err(e) = gateway
+            .bind_tls(addr, &tls::TlsOptions::from_args(args))
+            .await
+    {
+        tracing::error!("cannot listen on {addr}: {e}");
+        return ExitCode::FAILURE;
+    }
     state.serving(gateway.metrics().clone());
     tracing::info!(
         "serving {} Ingresses on http://{}",
         built.manifests.ingresses.len(),
         gateway.local_addr()
     );
+    if let Some(addr) = gateway.tls_local_addr() {
+        tracing::info!("and on https://{addr}");
+    }
     let reloader = Arc::new(
         reload::Reloader::new(args.clone(), gateway.routes().clone(), &built.problems)
             .with_metrics(gateway.metrics().clone()),

@@ -108,7 +108,8 @@ pub struct Live {
 
 impl Live {
     /// Starts the controller with `client`, waits for its first snapshot, then serves it on
-    /// `--listen` and follows every later one. `Ok(None)` if `cancel` completes first (the
+    /// `--listen` (and `--tls-listen`, with the watched Secrets' certificates) and follows every
+    /// later one. `Ok(None)` if `cancel` completes first (the
     /// controller is shut down, releasing anything it held).
     pub async fn start(
         client: kube::Client,
@@ -133,7 +134,7 @@ impl Live {
             }
         };
         let routes = Arc::new(Routes::new(first));
-        let gateway =
+        let mut gateway =
             match Gateway::bind(args.listen, routes.clone(), crate::proxy_options(args)).await {
                 Ok(gateway) => gateway,
                 Err(source) => {
@@ -144,6 +145,14 @@ impl Live {
                     });
                 }
             };
+        if let Some(addr) = args.tls_listen {
+            let options = crate::tls::TlsOptions::from_args(args);
+            if let Err(source) = gateway.bind_tls(addr, &options).await {
+                gateway.stop().await;
+                controller.shutdown().await;
+                return Err(LiveError::Listen { addr, source });
+            }
+        }
         let follow = tokio::spawn(async move {
             loop {
                 let published = updates.borrow_and_update().clone();
@@ -166,6 +175,11 @@ impl Live {
     /// The gateway's address.
     pub fn local_addr(&self) -> SocketAddr {
         self.gateway.local_addr()
+    }
+
+    /// The gateway's TLS address (`--tls-listen`), when it has one.
+    pub fn tls_local_addr(&self) -> Option<SocketAddr> {
+        self.gateway.tls_local_addr()
     }
 
     /// The routes served now.
@@ -219,6 +233,9 @@ pub async fn run(args: &Args, admin: &AdminState) -> std::process::ExitCode {
         "serving the cluster's Ingresses on http://{}",
         live.local_addr()
     );
+    if let Some(addr) = live.tls_local_addr() {
+        tracing::info!("and on https://{addr}");
+    }
     signal.await;
     tracing::info!("stopping: draining connections, then releasing the Lease");
     live.stop().await;

@@ -171,6 +171,7 @@ impl Proxy {
         peer: SocketAddr,
     ) -> Response<Body> {
         let balancer = self.routes.balancer();
+        let scheme = crate::tls::Scheme::of(&request);
         // What a retry needs: the head again (the body is empty). Only kept when another
         // endpoint could take it.
         let retry = (endpoints.len() > 1
@@ -199,6 +200,7 @@ impl Proxy {
                     *again.uri_mut() = uri.clone();
                     *again.version_mut() = *version;
                     *again.headers_mut() = headers.clone();
+                    again.extensions_mut().insert(scheme);
                     again
                 }
                 (None, None) => unreachable!("a request without a retry head is tried once"),
@@ -235,6 +237,7 @@ impl Proxy {
     ) -> (Response<Body>, Option<UpstreamError>) {
         let upgrade = upgrade::requested(request.version(), request.headers());
         let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
+        let scheme = crate::tls::Scheme::of(&request);
         let (mut parts, body) = request.into_parts();
         // The host the client asked for: HTTP/2's `:authority`, else `Host` (the layer has
         // checked that they agree).
@@ -269,7 +272,7 @@ impl Proxy {
         if let Ok(value) = HeaderValue::from_str(&host) {
             parts.headers.insert(header::HOST, value);
         }
-        set_forwarded(&mut parts.headers, peer.ip(), &host, "http");
+        set_forwarded(&mut parts.headers, peer.ip(), &host, scheme.as_str());
 
         let sent = self.client.request(Request::from_parts(parts, body));
         match tokio::time::timeout(self.options.response_timeout, sent).await {

@@ -1,6 +1,8 @@
 //! Serving connections: an accept loop on a tokio listener, each connection served by
 //! hyper-util's auto builder (HTTP/1.1 with keep-alive and upgrades, and HTTP/2 with prior
-//! knowledge), and a graceful stop. The gateway and the demo's echo backends both run on it.
+//! knowledge), and a graceful stop. The gateway and the demo's echo backends both run on it;
+//! the gateway's TLS listener runs the same loop with a TLS handshake first
+//! ([`Server::spawn_tls`]).
 
 use std::convert::Infallible;
 use std::io;
@@ -18,11 +20,13 @@ use ingress_router::tower::RouteLayer;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 use tower_layer::Layer;
 
 use crate::metrics::{Metrics, ObserveLayer};
 use crate::proxy::{Proxy, ProxyOptions, ProxyService};
 use crate::routes::Routes;
+use crate::tls::{Scheme, TlsOptions, WithScheme};
 use crate::upgrade::Tunnels;
 
 /// How long a stop waits for connections to finish their requests in flight.
@@ -54,6 +58,40 @@ impl Server {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(accept_loop(listener, make, stopped));
+        Ok(Server {
+            addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// Serves `listener` with TLS until [`Server::stop`]: each accepted connection is handed
+    /// to `acceptor` (given `handshake_timeout` to complete, in its own task), then served
+    /// like [`Server::spawn`]'s.
+    pub fn spawn_tls<M, S, B>(
+        listener: TcpListener,
+        acceptor: TlsAcceptor,
+        handshake_timeout: Duration,
+        make: M,
+    ) -> io::Result<Server>
+    where
+        M: Fn(SocketAddr) -> S + Send + 'static,
+        S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+            + Clone
+            + Send
+            + 'static,
+        S::Future: Send + 'static,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel();
+        let tls = Tls {
+            acceptor,
+            handshake_timeout,
+        };
+        let task = tokio::spawn(tls_accept_loop(listener, tls, make, stopped));
         Ok(Server {
             addr,
             stop: Some(stop),
@@ -131,13 +169,90 @@ where
     }
 }
 
+/// The TLS side of [`Server::spawn_tls`].
+struct Tls {
+    acceptor: TlsAcceptor,
+    handshake_timeout: Duration,
+}
+
+/// [`accept_loop`] with a TLS handshake before serving. The handshake runs in the connection's
+/// task, watched for the graceful stop from the start: a stop waits for handshakes in progress
+/// (each bounded by the timeout) as for requests in flight.
+async fn tls_accept_loop<M, S, B>(
+    listener: TcpListener,
+    tls: Tls,
+    make: M,
+    mut stopped: oneshot::Receiver<()>,
+) where
+    M: Fn(SocketAddr) -> S + Send + 'static,
+    S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(make(peer));
+        let (acceptor, timeout, builder) =
+            (tls.acceptor.clone(), tls.handshake_timeout, builder.clone());
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let stream = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake not done after {timeout:?}");
+                    return;
+                }
+            };
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            if let Err(e) = watcher.watch(connection).await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("TLS connections still open after {DRAIN:?}; closing them");
+    }
+}
+
 /// The gateway: the `RouteLayer` of `ingress-router` in front of the [`Proxy`], on a
-/// [`Server`].
+/// [`Server`], and on a second, TLS one when [`Gateway::bind_tls`] or [`Gateway::serve_tls`]
+/// add it.
 #[derive(Debug)]
 pub struct Gateway {
     server: Server,
     proxy: Arc<Proxy>,
     metrics: Arc<Metrics>,
+    /// The per-request observation of the plain listener, for the TLS one.
+    observe: ObserveLayer,
+    tls: Option<Server>,
 }
 
 impl Gateway {
@@ -152,6 +267,7 @@ impl Gateway {
         let observe = ObserveLayer::new(metrics.clone(), options.access_log);
         let layer = RouteLayer::new(routes);
         let shared = proxy.clone();
+        let observing = observe.clone();
         let server = Server::spawn(listener, move |peer| {
             layer.layer(
                 observe
@@ -163,7 +279,44 @@ impl Gateway {
             server,
             proxy,
             metrics,
+            observe: observing,
+            tls: None,
         })
+    }
+
+    /// Also serves TLS on `listener`, with the certificates of the routes' Secrets (see
+    /// [`tls`](crate::tls)); its requests reach the upstream with `X-Forwarded-Proto: https`.
+    /// Replaces a TLS listener added before (which stops at once).
+    pub fn serve_tls(&mut self, listener: TcpListener, options: &TlsOptions) -> io::Result<()> {
+        let acceptor =
+            crate::tls::acceptor(self.proxy.routes().clone(), options).map_err(io::Error::other)?;
+        let layer = RouteLayer::new(self.proxy.routes().clone());
+        let observe = self.observe.clone();
+        let shared = self.proxy.clone();
+        let server =
+            Server::spawn_tls(listener, acceptor, options.handshake_timeout, move |peer| {
+                WithScheme::new(
+                    layer.layer(
+                        observe
+                            .for_connection()
+                            .layer(ProxyService::new(shared.clone(), peer)),
+                    ),
+                    Scheme::Https,
+                )
+            })?;
+        self.tls = Some(server);
+        Ok(())
+    }
+
+    /// Binds `addr` and serves TLS on it: see [`Gateway::serve_tls`].
+    pub async fn bind_tls(&mut self, addr: SocketAddr, options: &TlsOptions) -> io::Result<()> {
+        let listener = TcpListener::bind(addr).await?;
+        self.serve_tls(listener, options)
+    }
+
+    /// The address of the TLS listener, when there is one.
+    pub fn tls_local_addr(&self) -> Option<SocketAddr> {
+        self.tls.as_ref().map(Server::local_addr)
     }
 
     /// Binds `addr` and serves `routes` on it.
@@ -196,10 +349,15 @@ impl Gateway {
         self.proxy.tunnels()
     }
 
-    /// Stops gracefully: see [`Server::stop`]; then closes the upgraded connections, which
-    /// have no requests to finish.
+    /// Stops gracefully, both listeners at once: see [`Server::stop`]; then closes the
+    /// upgraded connections, which have no requests to finish.
     pub async fn stop(self) {
-        self.server.stop().await;
+        let tls = async {
+            if let Some(tls) = self.tls {
+                tls.stop().await;
+            }
+        };
+        tokio::join!(self.server.stop(), tls);
         self.proxy.tunnels().close(DRAIN).await;
     }
 }

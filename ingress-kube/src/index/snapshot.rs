@@ -121,6 +121,14 @@ impl Snapshot {
         Some(TlsCertificate { entry, secret })
     }
 
+    /// The `kubernetes.io/tls` Secret `namespace/name`, whether an Ingress names it or not: a
+    /// gateway's own default certificate is one.
+    pub fn tls_secret(&self, namespace: &str, name: &str) -> Option<&TlsSecret> {
+        self.secrets
+            .get(&NamespacedName::new(namespace, name))
+            .map(|s| &**s)
+    }
+
     /// Whether two snapshots share one route table (the same `Arc`): true across EndpointSlice,
     /// Service and Secret changes.
     pub fn table_ptr_eq(&self, other: &Snapshot) -> bool {

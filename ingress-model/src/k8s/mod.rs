@@ -1,5 +1,6 @@
 //! Conversions to and from [`k8s_openapi`] types (feature `k8s-openapi`): `TryFrom` both ways,
-//! from owned values and from references, for Ingress, IngressClass, Service and EndpointSlice.
+//! from owned values and from references, for Ingress, IngressClass, Service, EndpointSlice and
+//! Secret.
 //!
 //! # Field by field
 //!
@@ -41,10 +42,14 @@
 //!   unsupported value instead of a required one, as the API server does for `pathType: ""`.
 //!   Validate with this crate's types, before converting.
 //! * The timestamp text, as above.
+//! * A Secret's `stringData` is merged into `data` when writing (the API server's rule; its
+//!   values win), so it reads back inside `data`, base64-encoded. A `data` value that is not
+//!   base64 (the loader never gives one) fails at `data`, naming its key.
 //!
-//! Both are what the JSON round trip did. The one difference from it is the error: a
-//! [`ConversionError`] names the kind, the field and a reason of its own, where the JSON path
-//! wrapped a `serde_json::Error`; it fails for the same objects.
+//! The first two are what the JSON round trip did (the Secret rule is the API server's). The
+//! one difference from it is the error: a [`ConversionError`] names the kind, the field and a
+//! reason of its own, where the JSON path wrapped a `serde_json::Error`; it fails for the same
+//! objects.
 //!
 //! Your binary picks the Kubernetes version feature of `k8s-openapi` (for example `latest`), as
 //! with any library built on it.
@@ -90,6 +95,7 @@ mod class;
 mod convert;
 mod ingress;
 mod meta;
+mod secret;
 mod service;
 
 use k8s_openapi::api::core::v1 as core;
@@ -103,7 +109,8 @@ use convert::TryConvert;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("cannot convert {kind}: {field}: {reason}")]
 pub struct ConversionError {
-    /// The kind being converted (`Ingress`, `IngressClass`, `Service`, `EndpointSlice`).
+    /// The kind being converted (`Ingress`, `IngressClass`, `Service`, `EndpointSlice`,
+    /// `Secret`).
     pub kind: &'static str,
     /// JSON path of the field that did not fit, for example `metadata.creationTimestamp`.
     pub field: &'static str,
@@ -148,4 +155,5 @@ conversions! {
     crate::IngressClass => networking::IngressClass, "IngressClass";
     crate::Service => core::Service, "Service";
     crate::EndpointSlice => discovery::EndpointSlice, "EndpointSlice";
+    crate::Secret => core::Secret, "Secret";
 }

@@ -40,7 +40,7 @@ use serde::de::DeserializeOwned;
 
 pub use error::{LoadError, LoadErrorKind, Origin};
 
-use crate::{EndpointSlice, Ingress, IngressClass, Service};
+use crate::{EndpointSlice, Ingress, IngressClass, Secret, Service};
 
 /// How to load manifests.
 #[derive(Clone, Debug)]
@@ -103,6 +103,8 @@ pub struct Manifests {
     pub services: Vec<Loaded<Service>>,
     /// EndpointSlices, in input order.
     pub endpoint_slices: Vec<Loaded<EndpointSlice>>,
+    /// Secrets, in input order (every `data` value checked to be base64).
+    pub secrets: Vec<Loaded<Secret>>,
     /// Objects of other kinds, passed over: `(origin, kind)`.
     pub skipped: Vec<(Origin, String)>,
     /// Objects of a removed beta version, loaded converted to v1 (they are also in
@@ -176,6 +178,7 @@ impl Manifests {
         self.ingress_classes.extend(other.ingress_classes);
         self.services.extend(other.services);
         self.endpoint_slices.extend(other.endpoint_slices);
+        self.secrets.extend(other.secrets);
         self.skipped.extend(other.skipped);
         self.errors.extend(other.errors);
     }
@@ -333,6 +336,7 @@ enum Kind {
     IngressClassBeta,
     Service,
     EndpointSlice,
+    Secret,
     List,
     Other(String),
 }
@@ -365,7 +369,9 @@ fn resolve_kind(meta: &TypeMeta) -> Result<Kind, LoadErrorKind> {
         ("Service", "", _) => unsupported(""),
         ("EndpointSlice", _, "discovery.k8s.io/v1") => Ok(Kind::EndpointSlice),
         ("EndpointSlice", "discovery.k8s.io", _) => unsupported(""),
-        ("Ingress" | "IngressClass" | "Service" | "EndpointSlice", _, _) => {
+        ("Secret", _, "v1") => Ok(Kind::Secret),
+        ("Secret", "", _) => unsupported(""),
+        ("Ingress" | "IngressClass" | "Service" | "EndpointSlice" | "Secret", _, _) => {
             Ok(Kind::Other(format!("{kind}.{group}")))
         }
         ("List", _, _) => Ok(Kind::List),
@@ -653,6 +659,15 @@ impl Context<'_> {
                 if let Some(mut obj) = self.typed::<EndpointSlice>(doc, &origin) {
                     obj.metadata.namespace.get_or_insert_with(|| ns.clone());
                     self.out.endpoint_slices.push(Loaded {
+                        object: obj,
+                        origin,
+                    });
+                }
+            }
+            Kind::Secret => {
+                if let Some(mut obj) = self.typed::<Secret>(doc, &origin) {
+                    obj.metadata.namespace.get_or_insert_with(|| ns.clone());
+                    self.out.secrets.push(Loaded {
                         object: obj,
                         origin,
                     });

@@ -1,8 +1,9 @@
 //! Validation that says what the API server would say.
 //!
-//! These functions check `networking.k8s.io/v1` Ingress and IngressClass objects with the rules
-//! of the Kubernetes API server (`kubernetes/kubernetes` `pkg/apis/networking/validation`,
-//! with apimachinery's name checks), and report each problem with the API server's field path
+//! These functions check `networking.k8s.io/v1` Ingress and IngressClass objects, and the
+//! Secrets their TLS names, with the rules of the Kubernetes API server (`kubernetes/kubernetes`
+//! `pkg/apis/networking/validation` and, for Secrets, `pkg/apis/core/validation`, with
+//! apimachinery's name checks), and report each problem with the API server's field path
 //! and words, so that a manifest rejected by `kubectl apply` is rejected here with the same
 //! message, and one accepted there is accepted here.
 //!
@@ -12,6 +13,7 @@
 //! | [`validate_ingress_update`] | `ValidateIngressUpdate` (update: relaxations, no mismatch check) |
 //! | [`validate_ingress_class`] | `ValidateIngressClass`, after v1 defaulting |
 //! | [`validate_ingress_class_update`] | `ValidateIngressClassUpdate` (controller immutable) |
+//! | [`validate_secret`] | `ValidateSecret` (`pkg/apis/core/validation`), create |
 //!
 //! Each returns a [`Validation`]: [`FieldError`]s (the object would be rejected) and warnings
 //! (it would be accepted, with a `Warning:` line from `kubectl`). Errors print as the API server
@@ -52,6 +54,12 @@
 //!   immutable; parameters `apiGroup`, `kind`, `name`; `scope` (defaulted to `Cluster` when
 //!   absent, as v1 defaulting does before validation) `Cluster` or `Namespace`, with a
 //!   namespace (a DNS-1123 label) exactly when it is `Namespace`.
+//! * **Secret** (on the data as stored: `stringData` merged into `data`): metadata (namespaced,
+//!   name a DNS-1123 subdomain); every key a config key (`[-._a-zA-Z0-9]+`, at most 253
+//!   characters, not `.`, `..` or `..`-prefixed); at most 1 MiB of data; a
+//!   `type: kubernetes.io/tls` Secret holds `tls.crt` and `tls.key` (`data[tls.crt]: Required
+//!   value`). The rules of the other Secret types (service-account tokens, docker configs, basic
+//!   and SSH auth) and the update checks (immutable type and data) are not implemented.
 //! * **Warnings**: on create, `annotation "kubernetes.io/ingress.class" is deprecated, please use
 //!   'spec.ingressClassName' instead` when the annotation is set and the field is not
 //!   (`pkg/registry/networking/ingress/strategy.go`). Like the API server, warnings are only
@@ -80,10 +88,11 @@ mod field;
 mod ingress;
 mod meta;
 pub mod names;
+mod secret;
 
 use std::fmt;
 
-use crate::{Ingress, IngressClass};
+use crate::{Ingress, IngressClass, Secret};
 
 /// The kind of a field error, as `k8s.io/apimachinery/pkg/util/validation/field.ErrorType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -259,6 +268,24 @@ pub fn validate_ingress_class_update(old: &IngressClass, new: &IngressClass) -> 
     class::validate_update(old, new)
 }
 
+/// Validates a Secret as the API server does on create (`ValidateSecret`); see the module docs
+/// for what is checked.
+///
+/// # Examples
+///
+/// ```
+/// use ingress_model::Secret;
+/// use ingress_model::validation::validate_secret;
+///
+/// let mut secret = Secret::tls("default", "web-tls", b"-----BEGIN CERTIFICATE-----", b"");
+/// assert!(validate_secret(&secret).is_valid());
+/// secret.data.remove("tls.key");
+/// assert_eq!(validate_secret(&secret).errors[0].to_string(), "data[tls.key]: Required value");
+/// ```
+pub fn validate_secret(secret: &Secret) -> Validation {
+    secret::validate_create(secret)
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -330,6 +357,20 @@ mod tests {
                 for e in &v.errors {
                     prop_assert!(e.to_string().starts_with(&e.field));
                 }
+            }
+        }
+
+        #[test]
+        fn secret_validation_never_panics(
+            name in text(), key in text(), value in text(), tls in any::<bool>(),
+        ) {
+            let mut secret = Secret::default();
+            secret.metadata.name = Some(name);
+            secret.type_ = tls.then(|| crate::SECRET_TYPE_TLS.to_owned());
+            secret.data.insert(key.clone(), value.clone());
+            secret.string_data.insert(value, key);
+            for e in &validate_secret(&secret).errors {
+                prop_assert!(e.to_string().starts_with(&e.field));
             }
         }
 

@@ -31,8 +31,9 @@ pub enum Problem {
     Endpoints(EndpointsError),
 }
 
-/// Loads `paths` and applies every Ingress, IngressClass, Service and EndpointSlice in them to
-/// `index`, in that order of kinds (so that the first snapshot has Services for the routes).
+/// Loads `paths` and applies every IngressClass, Service, EndpointSlice, Secret and Ingress in
+/// them to `index`, in that order of kinds (so that the first snapshot has Services for the
+/// routes and certificates for their `spec.tls`).
 /// Returns the manifests and everything that was skipped.
 pub fn load_manifests(paths: &[PathBuf], index: &mut Index) -> (Manifests, Vec<Problem>) {
     let mut manifests = Manifests::load_paths(paths, &LoadOptions::default());
@@ -48,6 +49,7 @@ pub fn load_manifests(paths: &[PathBuf], index: &mut Index) -> (Manifests, Vec<P
         index,
         &mut problems,
     );
+    apply_all::<_, k8s_openapi::api::core::v1::Secret>(&manifests.secrets, index, &mut problems);
     apply_all::<_, k8s_openapi::api::networking::v1::Ingress>(
         &manifests.ingresses,
         index,
@@ -100,6 +102,36 @@ mod tests {
         assert_eq!(routed.error_status(), Some(503));
         let routed = snapshot.route(&RequestView::new("elsewhere", "/"));
         assert_eq!(routed.error_status(), Some(404));
+    }
+
+    #[test]
+    fn tls_secrets_reach_the_snapshot() {
+        let dir = std::env::temp_dir().join(format!("gateway-load-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tls.yaml");
+        std::fs::write(
+            &file,
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\n\
+             spec:\n  tls: [{hosts: [a.example], secretName: a-tls}]\n  \
+             defaultBackend: {service: {name: web, port: {number: 80}}}\n---\n\
+             apiVersion: v1\nkind: Secret\nmetadata: {name: a-tls}\ntype: kubernetes.io/tls\n\
+             data: {tls.crt: Q0VSVA==}\nstringData: {tls.key: KEY}\n",
+        )
+        .unwrap();
+        let mut index = Index::new(IndexConfig::new("x").accept_classless(true));
+        let (manifests, problems) = load_manifests(std::slice::from_ref(&file), &mut index);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(manifests.secrets.len(), 1);
+        let snapshot = index.snapshot().snapshot;
+        let certificate = snapshot.certificate_for("a.example").unwrap();
+        let secret = certificate.secret.unwrap();
+        assert_eq!(secret.secret.to_string(), "default/a-tls");
+        assert_eq!(
+            (&secret.certificate[..], &secret.private_key[..]),
+            (&b"CERT"[..], &b"KEY"[..])
+        );
+        assert!(snapshot.certificate_for("b.example").is_none());
     }
 
     #[test]

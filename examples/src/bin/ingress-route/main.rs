@@ -225,6 +225,7 @@ fn checked(args: &ManifestArgs, m: Manifests) -> Result<Manifests, InputError> {
         + m.ingress_classes.len()
         + m.services.len()
         + m.endpoint_slices.len()
+        + m.secrets.len()
         + m.skipped.len();
     if found == 0 {
         let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
