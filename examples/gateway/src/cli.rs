@@ -63,6 +63,20 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub max_idle_per_endpoint: usize,
 
+    /// The most bytes of one request's head (431 beyond; at least 8192). ingress-nginx's
+    /// `large-client-header-buffers: 4 8k`.
+    #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024, value_parser = parse_header_bytes)]
+    pub max_header_bytes: usize,
+
+    /// How long a request's head may take to arrive before the connection is closed (slow
+    /// clients, slowloris). ingress-nginx's `client-header-timeout`.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub client_header_timeout: Duration,
+
+    /// Client connections served at once per listener; more wait in the backlog.
+    #[arg(long, value_name = "N", default_value_t = 16_384)]
+    pub max_connections: usize,
+
     /// Serve `/healthz`, `/readyz` and Prometheus `/metrics` on this address (static and live
     /// mode).
     #[arg(long, value_name = "ADDR")]
@@ -186,6 +200,16 @@ impl FromStr for ObjectName {
 impl fmt::Display for ObjectName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// `--max-header-bytes`: 8 KiB (hyper's smallest buffer) to 16 MiB.
+fn parse_header_bytes(text: &str) -> Result<usize, String> {
+    let bytes: usize = text.trim().parse().map_err(|e| format!("`{text}`: {e}"))?;
+    if (crate::server::MIN_HEADER_BYTES..=16 << 20).contains(&bytes) {
+        Ok(bytes)
+    } else {
+        Err(format!("`{text}`: between 8192 and 16777216 bytes"))
     }
 }
 

@@ -163,6 +163,11 @@ pub fn proxy_options(args: &Args) -> ProxyOptions {
         response_timeout: args.response_timeout,
         max_idle_per_endpoint: args.max_idle_per_endpoint,
         access_log: args.access_log,
+        limits: server::Limits {
+            max_header_bytes: args.max_header_bytes,
+            header_timeout: args.client_header_timeout,
+            max_connections: args.max_connections,
+        },
     }
 }
 

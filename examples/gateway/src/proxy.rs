@@ -73,6 +73,8 @@ pub struct ProxyOptions {
     pub max_idle_per_endpoint: usize,
     /// Log every request (target `ingress_gateway::access`).
     pub access_log: bool,
+    /// What the gateway's listeners let one client hold.
+    pub limits: crate::server::Limits,
 }
 
 impl Default for ProxyOptions {
@@ -82,6 +84,7 @@ impl Default for ProxyOptions {
             response_timeout: Duration::from_secs(60),
             max_idle_per_endpoint: 64,
             access_log: false,
+            limits: crate::server::Limits::default(),
         }
     }
 }
@@ -115,6 +118,11 @@ impl Proxy {
     /// The routes the proxy resolves with.
     pub fn routes(&self) -> &Arc<Routes> {
         &self.routes
+    }
+
+    /// How it talks to upstreams, and the limits of its listeners.
+    pub fn options(&self) -> &ProxyOptions {
+        &self.options
     }
 
     /// The upgraded connections (WebSockets and the like) the proxy tunnels.

@@ -1,8 +1,8 @@
 //! Serving connections: an accept loop on a tokio listener, each connection served by
 //! hyper-util's auto builder (HTTP/1.1 with keep-alive and upgrades, and HTTP/2 with prior
-//! knowledge), and a graceful stop. The gateway and the demo's echo backends both run on it;
-//! the gateway's TLS listener runs the same loop with a TLS handshake first
-//! ([`Server::spawn_tls`]).
+//! knowledge), [`Limits`] on header size, header time and open connections, and a graceful
+//! stop. The gateway and the demo's echo backends both run on it; the gateway's TLS listener
+//! runs the same loop with a TLS handshake first ([`Server::spawn_tls`]).
 
 use std::convert::Infallible;
 use std::io;
@@ -12,18 +12,18 @@ use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::{Body, Incoming};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use ingress_router::tower::RouteLayer;
+use ingress_router::tower::{RouteLayer, RouteService};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tower_layer::Layer;
 
-use crate::metrics::{Metrics, ObserveLayer};
+use crate::metrics::{Metrics, Observe, ObserveLayer};
 use crate::proxy::{Proxy, ProxyOptions, ProxyService};
 use crate::routes::Routes;
 use crate::tls::{Scheme, TlsOptions, WithScheme};
@@ -31,6 +31,44 @@ use crate::upgrade::Tunnels;
 
 /// How long a stop waits for connections to finish their requests in flight.
 pub const DRAIN: Duration = Duration::from_secs(10);
+
+/// What one server lets its clients hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of one HTTP/1.1 request head (hyper's read buffer; at least 8 KiB, hyper's
+    /// minimum) and, for HTTP/2, of a header list: a client sending more gets a 431. More than
+    /// 100 header fields in HTTP/1.1 is a 431 too (hyper's limit).
+    pub max_header_bytes: usize,
+    /// How long a request head may take to arrive (from the connection's start, or the end of
+    /// the previous request): after it the connection is closed, as nginx's
+    /// `client_header_timeout` closes it, without an answer (nginx logs that as a 408). This
+    /// is what a slowloris client meets.
+    pub header_timeout: Duration,
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    /// ingress-nginx's defaults: `large-client-header-buffers: 4 8k` (32 KiB),
+    /// `client-header-timeout: 60s`, `max-worker-connections: 16384`.
+    fn default() -> Self {
+        Limits {
+            max_header_bytes: 32 * 1024,
+            header_timeout: Duration::from_secs(60),
+            max_connections: 16_384,
+        }
+    }
+}
+
+/// hyper's smallest read buffer.
+pub const MIN_HEADER_BYTES: usize = 8 * 1024;
+
+/// A TLS handshake before serving: [`Server::spawn_tls`].
+#[derive(Clone)]
+struct Handshake {
+    acceptor: TlsAcceptor,
+    timeout: Duration,
+}
 
 /// A running server: its address, and how to stop it.
 #[derive(Debug)]
@@ -41,8 +79,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Serves `listener` until [`Server::stop`]: each accepted connection gets the service
-    /// `make(peer)`.
+    /// Serves `listener` until [`Server::stop`], with the default [`Limits`]: each accepted
+    /// connection gets the service `make(peer)`.
     pub fn spawn<M, S, B>(listener: TcpListener, make: M) -> io::Result<Server>
     where
         M: Fn(SocketAddr) -> S + Send + 'static,
@@ -55,14 +93,27 @@ impl Server {
         B::Data: Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(accept_loop(listener, make, stopped));
-        Ok(Server {
-            addr,
-            stop: Some(stop),
-            task,
-        })
+        Server::spawn_limited(listener, Limits::default(), make)
+    }
+
+    /// [`Server::spawn`] with these limits.
+    pub fn spawn_limited<M, S, B>(
+        listener: TcpListener,
+        limits: Limits,
+        make: M,
+    ) -> io::Result<Server>
+    where
+        M: Fn(SocketAddr) -> S + Send + 'static,
+        S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+            + Clone
+            + Send
+            + 'static,
+        S::Future: Send + 'static,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        Server::start(listener, limits, None, make)
     }
 
     /// Serves `listener` with TLS until [`Server::stop`]: each accepted connection is handed
@@ -70,6 +121,7 @@ impl Server {
     /// like [`Server::spawn`]'s.
     pub fn spawn_tls<M, S, B>(
         listener: TcpListener,
+        limits: Limits,
         acceptor: TlsAcceptor,
         handshake_timeout: Duration,
         make: M,
@@ -85,13 +137,33 @@ impl Server {
         B::Data: Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        let handshake = Handshake {
+            acceptor,
+            timeout: handshake_timeout,
+        };
+        Server::start(listener, limits, Some(handshake), make)
+    }
+
+    fn start<M, S, B>(
+        listener: TcpListener,
+        limits: Limits,
+        handshake: Option<Handshake>,
+        make: M,
+    ) -> io::Result<Server>
+    where
+        M: Fn(SocketAddr) -> S + Send + 'static,
+        S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+            + Clone
+            + Send
+            + 'static,
+        S::Future: Send + 'static,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel();
-        let tls = Tls {
-            acceptor,
-            handshake_timeout,
-        };
-        let task = tokio::spawn(tls_accept_loop(listener, tls, make, stopped));
+        let task = tokio::spawn(accept_loop(listener, limits, handshake, make, stopped));
         Ok(Server {
             addr,
             stop: Some(stop),
@@ -121,8 +193,31 @@ impl Drop for Server {
     }
 }
 
-async fn accept_loop<M, S, B>(listener: TcpListener, make: M, mut stopped: oneshot::Receiver<()>)
-where
+/// hyper-util's auto builder with the limits set.
+fn builder(limits: Limits) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.max_header_bytes.max(MIN_HEADER_BYTES));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+    builder
+}
+
+/// Accepts while a connection slot is free, and serves each connection in a task of its own
+/// (after the TLS handshake, if any, which the graceful stop waits for as for a request in
+/// flight, each bounded by its timeout).
+async fn accept_loop<M, S, B>(
+    listener: TcpListener,
+    limits: Limits,
+    handshake: Option<Handshake>,
+    make: M,
+    mut stopped: oneshot::Receiver<()>,
+) where
     M: Fn(SocketAddr) -> S + Send + 'static,
     S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
         + Clone
@@ -133,9 +228,17 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let builder = builder(limits);
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     loop {
+        let slot = tokio::select! {
+            _ = &mut stopped => break,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
         let (stream, peer) = tokio::select! {
             _ = &mut stopped => break,
             accepted = listener.accept() => match accepted {
@@ -150,12 +253,33 @@ where
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(make(peer));
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let (builder, handshake, watcher) =
+            (builder.clone(), handshake.clone(), graceful.watcher());
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let _slot = slot;
+            let served = match handshake {
+                None => {
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(connection.into_owned()).await
+                }
+                Some(Handshake { acceptor, timeout }) => {
+                    let stream = match tokio::time::timeout(timeout, acceptor.accept(stream)).await
+                    {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(e)) => {
+                            return tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        }
+                        Err(_) => {
+                            return tracing::debug!(%peer, "TLS handshake not done after {timeout:?}");
+                        }
+                    };
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(connection.into_owned()).await
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });
@@ -166,79 +290,6 @@ where
         .is_err()
     {
         tracing::warn!("connections still open after {DRAIN:?}; closing them");
-    }
-}
-
-/// The TLS side of [`Server::spawn_tls`].
-struct Tls {
-    acceptor: TlsAcceptor,
-    handshake_timeout: Duration,
-}
-
-/// [`accept_loop`] with a TLS handshake before serving. The handshake runs in the connection's
-/// task, watched for the graceful stop from the start: a stop waits for handshakes in progress
-/// (each bounded by the timeout) as for requests in flight.
-async fn tls_accept_loop<M, S, B>(
-    listener: TcpListener,
-    tls: Tls,
-    make: M,
-    mut stopped: oneshot::Receiver<()>,
-) where
-    M: Fn(SocketAddr) -> S + Send + 'static,
-    S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let builder = auto::Builder::new(TokioExecutor::new());
-    let graceful = GracefulShutdown::new();
-    loop {
-        let (stream, peer) = tokio::select! {
-            _ = &mut stopped => break,
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(make(peer));
-        let (acceptor, timeout, builder) =
-            (tls.acceptor.clone(), tls.handshake_timeout, builder.clone());
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let stream = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake not done after {timeout:?}");
-                    return;
-                }
-            };
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("TLS connections still open after {DRAIN:?}; closing them");
     }
 }
 
@@ -266,20 +317,16 @@ impl Gateway {
         let metrics = Arc::new(Metrics::new(routes.clone()));
         let observe = ObserveLayer::new(metrics.clone(), options.access_log);
         let layer = RouteLayer::new(routes);
-        let shared = proxy.clone();
-        let observing = observe.clone();
-        let server = Server::spawn(listener, move |peer| {
-            layer.layer(
-                observe
-                    .for_connection()
-                    .layer(ProxyService::new(shared.clone(), peer)),
-            )
-        })?;
+        let server = Server::spawn_limited(
+            listener,
+            options.limits,
+            per_connection(layer, observe.clone(), proxy.clone(), Scheme::Http),
+        )?;
         Ok(Gateway {
             server,
             proxy,
             metrics,
-            observe: observing,
+            observe,
             tls: None,
         })
     }
@@ -291,19 +338,18 @@ impl Gateway {
         let acceptor =
             crate::tls::acceptor(self.proxy.routes().clone(), options).map_err(io::Error::other)?;
         let layer = RouteLayer::new(self.proxy.routes().clone());
-        let observe = self.observe.clone();
-        let shared = self.proxy.clone();
-        let server =
-            Server::spawn_tls(listener, acceptor, options.handshake_timeout, move |peer| {
-                WithScheme::new(
-                    layer.layer(
-                        observe
-                            .for_connection()
-                            .layer(ProxyService::new(shared.clone(), peer)),
-                    ),
-                    Scheme::Https,
-                )
-            })?;
+        let server = Server::spawn_tls(
+            listener,
+            self.proxy.options().limits,
+            acceptor,
+            options.handshake_timeout,
+            per_connection(
+                layer,
+                self.observe.clone(),
+                self.proxy.clone(),
+                Scheme::Https,
+            ),
+        )?;
         self.tls = Some(server);
         Ok(())
     }
@@ -359,5 +405,26 @@ impl Gateway {
         };
         tokio::join!(self.server.stop(), tls);
         self.proxy.tunnels().close(DRAIN).await;
+    }
+}
+
+/// The service stack of one connection: route, observe, proxy, with the scheme the client
+/// spoke.
+fn per_connection(
+    layer: RouteLayer<Arc<Routes>>,
+    observe: ObserveLayer,
+    proxy: Arc<Proxy>,
+    scheme: Scheme,
+) -> impl Fn(SocketAddr) -> WithScheme<RouteService<Arc<Routes>, Observe<ProxyService>>> + Send + 'static
+{
+    move |peer| {
+        WithScheme::new(
+            layer.layer(
+                observe
+                    .for_connection()
+                    .layer(ProxyService::new(proxy.clone(), peer)),
+            ),
+            scheme,
+        )
     }
 }

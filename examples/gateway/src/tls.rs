@@ -151,7 +151,10 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        request.extensions_mut().insert(self.scheme);
+        // No mark is plain HTTP ([`Scheme::of`]): the plain listener's requests cost nothing.
+        if self.scheme != Scheme::Http {
+            request.extensions_mut().insert(self.scheme);
+        }
         self.inner.call(request)
     }
 }
