@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,44 +12,25 @@ use http::Request;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use ingress_gateway::admin::{Admin, AdminState};
 use ingress_gateway::echo::Echo;
 use ingress_gateway::metrics::Metrics;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
-use tokio::sync::mpsc;
 
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
-const V2: &str = "v2.echo.192.168.49.5.sslip.io";
-const MANIFESTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/echo.yaml");
-const WAIT: Duration = Duration::from_secs(20);
+mod support;
+
+use support::{Binary, MANIFESTS, V1, V2, WAIT, client};
 
 type HttpClient = Client<HttpConnector, Empty<Bytes>>;
 
-fn client() -> HttpClient {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
+/// A GET of `url` (with `Host: host`, if given): status and body.
 async fn get(client: &HttpClient, url: &str, host: Option<&str>) -> (u16, String) {
     let mut request = Request::get(url);
     if let Some(host) = host {
         request = request.header("host", host);
     }
-    let request = request.body(Empty::new()).unwrap();
-    let exchange = async {
-        let response = client.request(request).await.expect("an answer");
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await.expect("the body");
-        (
-            status,
-            String::from_utf8_lossy(&body.to_bytes()).into_owned(),
-        )
-    };
-    tokio::time::timeout(WAIT, exchange)
-        .await
-        .expect("an answer in time")
+    let reply = support::send(client, request.body(Empty::new()).unwrap()).await;
+    (reply.status, reply.body)
 }
 
 /// The samples of a text exposition, by `name{labels}`.
@@ -67,33 +47,27 @@ fn samples(text: &str) -> BTreeMap<String, f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_and_the_access_log_count_what_was_served() {
     let echo = Echo::start("echo-v1-1", "default/echo-v1").await.unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ingress-gateway"))
-        .args(["-f", MANIFESTS, "--listen", "127.0.0.1:0"])
-        .args(["--admin-listen", "127.0.0.1:0", "--access-log"])
-        .args(["--log-format", "json"])
-        .arg(format!(
-            "--endpoints=default/echo-v1:3000={}",
-            echo.local_addr()
-        ))
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the gateway binary");
-    // Every log line, parsed, as it comes.
-    let (lines_tx, mut lines) = mpsc::unbounded_channel::<Value>();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = stderr.next_line().await {
-            let parsed = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
-            if lines_tx.send(parsed).is_err() {
-                return;
-            }
-        }
-    });
+    let mut binary = Binary::spawn(
+        &[
+            "-f".into(),
+            MANIFESTS.into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--admin-listen".into(),
+            "127.0.0.1:0".into(),
+            "--access-log".into(),
+            "--log-format".into(),
+            "json".into(),
+            format!("--endpoints=default/echo-v1:3000={}", echo.local_addr()),
+        ],
+        &[("RUST_LOG", "info")],
+    );
+    // Every log line is a JSON object.
+    let mut next_json = async || -> Value {
+        let line = binary.next_line().await.expect("the gateway runs");
+        serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"))
+    };
     let address_in = |line: &Value, prefix: &str| -> Option<SocketAddr> {
         let message = line["fields"]["message"].as_str()?;
         message
@@ -104,12 +78,8 @@ async fn metrics_and_the_access_log_count_what_was_served() {
             .ok()
     };
     let (mut admin, mut gateway) = (None, None);
-    let deadline = Instant::now() + WAIT;
     while admin.is_none() || gateway.is_none() {
-        let line = tokio::time::timeout_at(deadline.into(), lines.recv())
-            .await
-            .expect("the gateway logs its addresses in time")
-            .expect("the gateway runs");
+        let line = next_json().await;
         admin = admin.or_else(|| address_in(&line, "admin listener on http://"));
         let message = line["fields"]["message"].as_str().unwrap_or("");
         if message.starts_with("serving ") {
@@ -201,12 +171,8 @@ async fn metrics_and_the_access_log_count_what_was_served() {
 
     // One access-log object per request through the gateway, none for the admin paths.
     let mut access = Vec::new();
-    let deadline = Instant::now() + WAIT;
     while access.len() < 5 {
-        let line = tokio::time::timeout_at(deadline.into(), lines.recv())
-            .await
-            .expect("five access-log lines in time")
-            .expect("the gateway runs");
+        let line = next_json().await;
         if line["target"] == "ingress_gateway::access" {
             access.push(line["fields"].clone());
         }
@@ -239,7 +205,8 @@ async fn metrics_and_the_access_log_count_what_was_served() {
         .collect();
     assert_eq!(statuses, [200, 200, 200, 503, 404]);
 
-    let _ = child.kill().await;
+    drop(next_json);
+    let _ = binary.child.kill().await;
     echo.stop().await;
 }
 

@@ -13,8 +13,6 @@
 //! by at least its size; this one must stay well under half of it.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -24,11 +22,11 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use ingress_gateway::server::Server;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 
-const MANIFESTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/echo.yaml");
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
+mod support;
+
+use support::{Binary, MANIFESTS, V1, memory_mib};
+
 const CHUNK: usize = 1 << 20;
 
 /// A backend that reads the whole body, counting, and answers with the count: it keeps
@@ -65,17 +63,6 @@ impl tower_service::Service<Request<Incoming>> for Count {
     }
 }
 
-/// `VmHWM` (peak resident memory) of a process, MiB.
-fn peak_rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kib| kib.parse::<f64>().ok())
-        .map_or(0.0, |kib| kib / 1024.0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_upload_streams_through_in_bounded_memory() {
     let mib: usize = std::env::var("BODY_MIB")
@@ -87,33 +74,20 @@ async fn a_large_upload_streams_through_in_bounded_memory() {
         |_| Count,
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ingress-gateway"))
-        .args(["-f", MANIFESTS, "--listen", "127.0.0.1:0"])
-        .arg(format!(
-            "--endpoints=default/echo-v1:3000={}",
-            backend.local_addr()
-        ))
-        .env("RUST_LOG", "warn,ingress_gateway=info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the gateway binary");
-    let pid = child.id().expect("a running gateway");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let gateway: SocketAddr = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some((_, addr)) = line.rsplit_once("http://") {
-                return addr.trim().parse().expect("the logged address");
-            }
-        }
-        panic!("the gateway exited before listening")
-    })
-    .await
-    .expect("the gateway listens in time");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let before = peak_rss_mib(pid);
+    let mut binary = Binary::spawn(
+        &[
+            "-f".into(),
+            MANIFESTS.into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            format!("--endpoints=default/echo-v1:3000={}", backend.local_addr()),
+        ],
+        &[],
+    );
+    let pid = binary.pid();
+    let gateway = binary.serving_address().await;
+    let mut child = binary.drain_log();
+    let before = memory_mib(pid, "VmHWM");
 
     let stream = tokio::net::TcpStream::connect(gateway).await.unwrap();
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -148,7 +122,7 @@ async fn a_large_upload_streams_through_in_bounded_memory() {
         (mib * CHUNK).to_string(),
         "every byte reached the backend"
     );
-    let after = peak_rss_mib(pid);
+    let after = memory_mib(pid, "VmHWM");
     eprintln!(
         "{mib} MiB through the gateway in {:.2} s ({:.0} MiB/s); gateway peak RSS {before:.1} MiB before, {after:.1} MiB after",
         took.as_secs_f64(),

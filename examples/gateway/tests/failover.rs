@@ -4,24 +4,22 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use clap::Parser;
 use http::Request;
-use http_body_util::{BodyExt, Empty, Full};
+use http_body_util::{Empty, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use ingress_gateway::cli::Args;
-use ingress_gateway::echo::{Echo, REPLICA_HEADER};
+use ingress_gateway::echo::Echo;
 use ingress_gateway::routes::Routes;
 use ingress_gateway::server::Gateway;
 
-const MANIFESTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/echo.yaml");
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
-const V2: &str = "v2.echo.192.168.49.5.sslip.io";
-const WAIT: Duration = Duration::from_secs(10);
+mod support;
+
+use support::{MANIFESTS, V1, V2};
 
 /// A loopback port nobody listens on (bound, then released).
 fn dead_port() -> SocketAddr {
@@ -62,20 +60,8 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let exchange = async {
-        let response = client.request(request).await.expect("an answer");
-        let status = response.status().as_u16();
-        let replica = response
-            .headers()
-            .get(REPLICA_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        response.into_body().collect().await.expect("the body");
-        (status, replica)
-    };
-    tokio::time::timeout(WAIT, exchange)
-        .await
-        .expect("an answer in time")
+    let reply = support::send(client, request).await;
+    (reply.status, reply.replica)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,21 +38,12 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http::Request;
-use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use ingress_gateway::echo::{Echo, REPLICA_HEADER};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use ingress_gateway::echo::Echo;
 use tokio::process::{Child, Command};
 
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
-const V2: &str = "v2.echo.192.168.49.5.sslip.io";
-const MANIFESTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/echo.yaml");
-/// The longest a start, a stop or one request may take.
-const WAIT: Duration = Duration::from_secs(20);
+mod support;
+
+use support::{Binary, MANIFESTS, V1, V2, WAIT, memory_mib};
 
 /// A scratch directory, removed when dropped.
 struct Scratch(PathBuf);
@@ -229,20 +220,6 @@ http {{
     )
 }
 
-/// `VmRSS` of a process, KiB (0 if it is gone).
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn running_as_root() -> bool {
     std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
         status
@@ -346,7 +323,7 @@ impl Nginx {
         let Some(master) = self.child.id() else {
             return 0.0;
         };
-        let mut kib = rss_kib(master);
+        let mut mib = memory_mib(master, "VmRSS");
         for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
             let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
                 continue;
@@ -358,10 +335,10 @@ impl Nginx {
                 .and_then(|(_, rest)| rest.split_whitespace().nth(1))
                 .and_then(|p| p.parse::<u32>().ok());
             if parent == Some(master) {
-                kib += rss_kib(pid);
+                mib += memory_mib(pid, "VmRSS");
             }
         }
-        kib as f64 / 1024.0
+        mib
     }
 
     async fn stop(mut self) {
@@ -402,55 +379,26 @@ impl GatewayProcess {
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ingress-gateway"))
-            .arg("-f")
-            .arg(&dir.0)
-            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
-            .args(["--reload-debounce", "10ms"])
-            .arg(format!(
-                "--endpoints=default/echo-v1:3000={}",
-                list(&backends.v1)
-            ))
-            .arg(format!(
-                "--endpoints=default/echo-v2:3000={}",
-                list(&backends.v2)
-            ))
-            .env("TOKIO_WORKER_THREADS", threads.to_string())
-            .env("RUST_LOG", "warn,ingress_gateway=info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start the gateway binary");
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let logged = |line: &str, prefix: &str| -> Option<SocketAddr> {
-            let at = line.find(prefix)?;
-            line[at + prefix.len()..]
-                .split_whitespace()
-                .next()?
-                .parse()
-                .ok()
-        };
-        let (addr, admin) = tokio::time::timeout(WAIT, async {
-            let (mut addr, mut admin) = (None, None);
-            while addr.is_none() || admin.is_none() {
-                let line = lines
-                    .next_line()
-                    .await
-                    .expect("read the gateway's log")
-                    .expect("the gateway exited before listening");
-                admin = admin.or_else(|| logged(&line, "admin listener on http://"));
-                if line.contains("serving ") {
-                    addr = addr.or_else(|| logged(&line, " on http://"));
-                }
-            }
-            (addr.unwrap(), admin.unwrap())
-        })
-        .await
-        .expect("the gateway listens in time");
-        // Keep draining its log so that it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let mut binary = Binary::spawn(
+            &[
+                "-f".into(),
+                dir.0.display().to_string(),
+                "--listen".into(),
+                "127.0.0.1:0".into(),
+                "--admin-listen".into(),
+                "127.0.0.1:0".into(),
+                "--reload-debounce".into(),
+                "10ms".into(),
+                format!("--endpoints=default/echo-v1:3000={}", list(&backends.v1)),
+                format!("--endpoints=default/echo-v2:3000={}", list(&backends.v2)),
+            ],
+            &[("TOKIO_WORKER_THREADS", &threads.to_string())],
+        );
+        let admin = binary
+            .wait_for(|line| Binary::address_after(line, "admin listener on http://"))
+            .await;
+        let addr = binary.serving_address().await;
+        let child = binary.drain_log();
         GatewayProcess {
             child,
             addr,
@@ -476,7 +424,9 @@ impl GatewayProcess {
 
     /// A counter or gauge of its `/metrics`.
     async fn metric(&self, name: &str) -> f64 {
-        let (status, text) = get_text(self.admin, "/metrics").await;
+        let support::Reply {
+            status, body: text, ..
+        } = support::get(self.admin, None, "/metrics").await;
         assert_eq!(status, 200);
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
@@ -484,9 +434,7 @@ impl GatewayProcess {
     }
 
     fn rss_mib(&self) -> f64 {
-        self.child
-            .id()
-            .map_or(0.0, |pid| rss_kib(pid) as f64 / 1024.0)
+        self.child.id().map_or(0.0, |pid| memory_mib(pid, "VmRSS"))
     }
 
     async fn stop(mut self) {
@@ -567,49 +515,10 @@ async fn wrk(
     }
 }
 
-/// One GET with a `Host` header: the status and the replica that answered.
+/// One GET of `/` with a `Host` header: the status and the replica that answered.
 async fn get(addr: SocketAddr, host: &str) -> (u16, Option<String>) {
-    let client: Client<HttpConnector, Empty<Bytes>> =
-        Client::builder(TokioExecutor::new()).build_http();
-    let request = Request::get(format!("http://{addr}/"))
-        .header("host", host)
-        .body(Empty::new())
-        .unwrap();
-    let exchange = async {
-        let response = client.request(request).await.expect("an answer");
-        let status = response.status().as_u16();
-        let replica = response
-            .headers()
-            .get(REPLICA_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        response.into_body().collect().await.expect("the body");
-        (status, replica)
-    };
-    tokio::time::timeout(WAIT, exchange)
-        .await
-        .expect("an answer in time")
-}
-
-/// A GET of `path` on `addr` (no Host rule involved): status and body.
-async fn get_text(addr: SocketAddr, path: &str) -> (u16, String) {
-    let client: Client<HttpConnector, Empty<Bytes>> =
-        Client::builder(TokioExecutor::new()).build_http();
-    let request = Request::get(format!("http://{addr}{path}"))
-        .body(Empty::new())
-        .unwrap();
-    let exchange = async {
-        let response = client.request(request).await.expect("an answer");
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await.expect("the body");
-        (
-            status,
-            String::from_utf8_lossy(&body.to_bytes()).into_owned(),
-        )
-    };
-    tokio::time::timeout(WAIT, exchange)
-        .await
-        .expect("an answer in time")
+    let reply = support::get(addr, Some(host), "/").await;
+    (reply.status, reply.replica)
 }
 
 /// The founding example's answers through a proxy at `addr`: which replicas answer each
