@@ -205,7 +205,6 @@ async fn metrics_and_the_access_log_count_what_was_served() {
         .collect();
     assert_eq!(statuses, [200, 200, 200, 503, 404]);
 
-    drop(next_json);
     let _ = binary.child.kill().await;
     echo.stop().await;
 }
