@@ -77,6 +77,11 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 16_384)]
     pub max_connections: usize,
 
+    /// On SIGTERM or Ctrl-C: how long requests in flight (and WebSockets) may go on after the
+    /// listeners close.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub drain_timeout: Duration,
+
     /// Serve `/healthz`, `/readyz` and Prometheus `/metrics` on this address (static and live
     /// mode).
     #[arg(long, value_name = "ADDR")]

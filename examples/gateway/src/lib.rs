@@ -13,7 +13,9 @@
 //! # How a request goes
 //!
 //! 1. [`server`]: hyper-util's auto server accepts HTTP/1.1 (keep-alive) and HTTP/2 with prior
-//!    knowledge (h2c) on the listener.
+//!    knowledge (h2c) on the listener, within its [`server::Limits`]: a request head over
+//!    `--max-header-bytes` is a 431, one slower than `--client-header-timeout` loses its
+//!    connection, and beyond `--max-connections` new connections wait.
 //! 2. `ingress_router::tower::RouteLayer`, the tower layer any server can embed, checks the
 //!    host and routes the request once, through the current index snapshot ([`routes::Routes`]),
 //!    leaving a `Routing` in the request's extensions. `examples/embed.rs` in this package puts
@@ -22,9 +24,12 @@
 //! 3. [`proxy`]: the service behind the layer answers a refused host with 400, no route with
 //!    404, a backend without endpoints with 503, and `/healthz` itself when no path rule of the
 //!    host claims it; otherwise it resolves the backend to the Service's endpoints, takes them
-//!    in turn (round robin per backend), and forwards through a pooled hyper-util client:
+//!    in turn ([`balance`]: round robin per backend, skipping endpoints that recently refused
+//!    or did not connect; a bodiless request is retried on the next one), and forwards through
+//!    a pooled hyper-util client:
 //!    hop-by-hop headers removed, `X-Forwarded-For` appended, `X-Forwarded-Host`,
-//!    `X-Forwarded-Proto` and `X-Real-IP` set ([`headers`]), both bodies streamed, never
+//!    `X-Forwarded-Proto`, `X-Real-IP` and a missing `X-Request-ID` set ([`headers`]), both
+//!    bodies streamed, never
 //!    buffered. A refused or broken upstream is a 502, one that does not connect or answer in
 //!    time a 504.
 //! 4. [`upgrade`]: an HTTP/1.1 request asking for an `Upgrade` (WebSocket) keeps its
@@ -32,6 +37,13 @@
 //!    and the upstream's connections are switched and joined, bytes copied both ways until
 //!    either side closes. Any other answer is an ordinary response. The echo backend
 //!    ([`echo`]) speaks WebSocket, echoing every message.
+//!
+//! 5. [`metrics`]: a layer between the two counts each request by Ingress, Service and status
+//!    class (and logs it with `--access-log`); [`admin`] serves the counts on `/metrics`, with
+//!    `/healthz` and `/readyz`, on `--admin-listen`.
+//!
+//! SIGTERM or Ctrl-C stops accepting and lets requests in flight finish, for up to
+//! `--drain-timeout` (10 s), then closes what is left, WebSocket tunnels included.
 //!
 //! # TLS
 //!
@@ -167,6 +179,7 @@ pub fn proxy_options(args: &Args) -> ProxyOptions {
             max_header_bytes: args.max_header_bytes,
             header_timeout: args.client_header_timeout,
             max_connections: args.max_connections,
+            drain: args.drain_timeout,
         },
     }
 }

@@ -19,7 +19,7 @@ use hyper_util::service::TowerToHyperService;
 use ingress_router::tower::{RouteLayer, RouteService};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 use tower_layer::Layer;
 
@@ -29,7 +29,7 @@ use crate::routes::Routes;
 use crate::tls::{Scheme, TlsOptions, WithScheme};
 use crate::upgrade::Tunnels;
 
-/// How long a stop waits for connections to finish their requests in flight.
+/// How long a stop waits for connections to finish their requests in flight, by default.
 pub const DRAIN: Duration = Duration::from_secs(10);
 
 /// What one server lets its clients hold.
@@ -46,6 +46,8 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Connections served at once; more wait in the listen backlog until one closes.
     pub max_connections: usize,
+    /// How long a stop lets requests in flight finish before it closes their connections.
+    pub drain: Duration,
 }
 
 impl Default for Limits {
@@ -56,6 +58,7 @@ impl Default for Limits {
             max_header_bytes: 32 * 1024,
             header_timeout: Duration::from_secs(60),
             max_connections: 16_384,
+            drain: DRAIN,
         }
     }
 }
@@ -177,7 +180,7 @@ impl Server {
     }
 
     /// Stops accepting, lets the connections finish their requests in flight (up to
-    /// [`DRAIN`]), and returns when all is done.
+    /// [`Limits::drain`]), and returns when all is done.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -230,6 +233,8 @@ async fn accept_loop<M, S, B>(
 {
     let builder = builder(limits);
     let graceful = GracefulShutdown::new();
+    // Every connection's task, so that those still open after the drain can be closed.
+    let mut connections = JoinSet::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     loop {
         let slot = tokio::select! {
@@ -255,7 +260,8 @@ async fn accept_loop<M, S, B>(
         let service = TowerToHyperService::new(make(peer));
         let (builder, handshake, watcher) =
             (builder.clone(), handshake.clone(), graceful.watcher());
-        tokio::spawn(async move {
+        while connections.try_join_next().is_some() {}
+        connections.spawn(async move {
             let _slot = slot;
             let served = match handshake {
                 None => {
@@ -285,11 +291,15 @@ async fn accept_loop<M, S, B>(
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
+    if tokio::time::timeout(limits.drain, graceful.shutdown())
         .await
         .is_err()
     {
-        tracing::warn!("connections still open after {DRAIN:?}; closing them");
+        tracing::warn!(
+            "connections still open after {:?}; closing them",
+            limits.drain
+        );
+        connections.shutdown().await;
     }
 }
 
@@ -404,7 +414,10 @@ impl Gateway {
             }
         };
         tokio::join!(self.server.stop(), tls);
-        self.proxy.tunnels().close(DRAIN).await;
+        self.proxy
+            .tunnels()
+            .close(self.proxy.options().limits.drain)
+            .await;
     }
 }
 

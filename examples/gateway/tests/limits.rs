@@ -196,3 +196,52 @@ async fn a_slow_head_is_cut_off_and_extra_connections_wait() {
     gateway.stop().await;
     echo.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_gives_requests_in_flight_the_drain_timeout_then_closes_them() {
+    // A backend that accepts and never answers: the request stays in flight.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let args = Args::try_parse_from([
+        "ingress-gateway".to_owned(),
+        "-f".into(),
+        MANIFESTS.into(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        format!(
+            "--endpoints=default/echo-v1:3000={}",
+            silent.local_addr().unwrap()
+        ),
+        "--drain-timeout".into(),
+        "300ms".into(),
+    ])
+    .unwrap();
+    let mut built = ingress_gateway::config::build(&args);
+    let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
+    let gateway = Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args))
+        .await
+        .unwrap();
+    let mut client = TcpStream::connect(gateway.local_addr()).await.unwrap();
+    client
+        .write_all(format!("GET / HTTP/1.1\r\nHost: {V1}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    // The request has reached the silent backend.
+    let (_held, _) = tokio::time::timeout(WAIT, silent.accept())
+        .await
+        .unwrap()
+        .unwrap();
+
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), gateway.stop())
+        .await
+        .expect("the stop ends after the 300 ms drain, not the default 10 s");
+    let stopped_after = started.elapsed();
+    assert!(
+        stopped_after >= Duration::from_millis(300),
+        "{stopped_after:?}: it waited"
+    );
+    // The client's connection was closed, unanswered.
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(WAIT, client.read_to_end(&mut rest)).await;
+    assert!(read.is_ok() && rest.is_empty(), "{rest:?}");
+}
