@@ -66,6 +66,45 @@ impl Default for Limits {
 /// hyper's smallest read buffer.
 pub const MIN_HEADER_BYTES: usize = 8 * 1024;
 
+/// What a [`Server`] serves each connection with: a tower service of hyper requests that
+/// answers every request (errors are answers too), cloned per connection and run on any
+/// worker. Implemented by every service that is all that.
+pub trait ConnectionService<B>:
+    tower_service::Service<
+        Request<Incoming>,
+        Response = Response<B>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S, B> ConnectionService<B> for S where
+    S: tower_service::Service<
+            Request<Incoming>,
+            Response = Response<B>,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
+/// A response body a [`Server`] can stream: any hyper body whose chunks and errors can cross
+/// threads.
+pub trait ResponseBody:
+    Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
+impl<B> ResponseBody for B where
+    B: Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
 /// A TLS handshake before serving: [`Server::spawn_tls`].
 #[derive(Clone)]
 struct Handshake {
@@ -87,14 +126,8 @@ impl Server {
     pub fn spawn<M, S, B>(listener: TcpListener, make: M) -> io::Result<Server>
     where
         M: Fn(SocketAddr) -> S + Send + 'static,
-        S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-            + Clone
-            + Send
-            + 'static,
-        S::Future: Send + 'static,
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        S: ConnectionService<B>,
+        B: ResponseBody,
     {
         Server::spawn_limited(listener, Limits::default(), make)
     }
@@ -107,14 +140,8 @@ impl Server {
     ) -> io::Result<Server>
     where
         M: Fn(SocketAddr) -> S + Send + 'static,
-        S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-            + Clone
-            + Send
-            + 'static,
-        S::Future: Send + 'static,
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        S: ConnectionService<B>,
+        B: ResponseBody,
     {
         Server::start(listener, limits, None, make)
     }
@@ -131,14 +158,8 @@ impl Server {
     ) -> io::Result<Server>
     where
         M: Fn(SocketAddr) -> S + Send + 'static,
-        S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-            + Clone
-            + Send
-            + 'static,
-        S::Future: Send + 'static,
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        S: ConnectionService<B>,
+        B: ResponseBody,
     {
         let handshake = Handshake {
             acceptor,
@@ -155,14 +176,8 @@ impl Server {
     ) -> io::Result<Server>
     where
         M: Fn(SocketAddr) -> S + Send + 'static,
-        S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-            + Clone
-            + Send
-            + 'static,
-        S::Future: Send + 'static,
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        S: ConnectionService<B>,
+        B: ResponseBody,
     {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel();
@@ -222,14 +237,8 @@ async fn accept_loop<M, S, B>(
     mut stopped: oneshot::Receiver<()>,
 ) where
     M: Fn(SocketAddr) -> S + Send + 'static,
-    S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S: ConnectionService<B>,
+    B: ResponseBody,
 {
     let builder = builder(limits);
     let graceful = GracefulShutdown::new();
