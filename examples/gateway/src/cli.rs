@@ -73,6 +73,12 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub client_header_timeout: Duration,
 
+    /// Serving threads, each running the connections handed to it and its own upstream pool,
+    /// as nginx's `worker_processes`. Default: one per core the process may use
+    /// (`worker_processes auto`).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<std::num::NonZeroUsize>,
+
     /// Client connections served at once per listener; more wait in the backlog.
     #[arg(long, value_name = "N", default_value_t = 16_384)]
     pub max_connections: usize,

@@ -15,7 +15,10 @@
 //! 1. [`server`]: hyper-util's auto server accepts HTTP/1.1 (keep-alive) and HTTP/2 with prior
 //!    knowledge (h2c) on the listener, within its [`server::Limits`]: a request head over
 //!    `--max-header-bytes` is a 431, one slower than `--client-header-timeout` loses its
-//!    connection, and beyond `--max-connections` new connections wait.
+//!    connection, and beyond `--max-connections` new connections wait. Each accepted
+//!    connection is handed, in turn, to one of `--workers` serving threads ([`workers`], one
+//!    per core by default), where it stays with everything it starts, upstream connections
+//!    included.
 //! 2. `ingress_router::tower::RouteLayer`, the tower layer any server can embed, checks the
 //!    host and routes the request once, through the current index snapshot ([`routes::Routes`]),
 //!    leaving a `Routing` in the request's extensions. `examples/embed.rs` in this package puts
@@ -158,6 +161,7 @@ pub mod routes;
 pub mod server;
 pub mod tls;
 pub mod upgrade;
+pub mod workers;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -181,6 +185,9 @@ pub fn proxy_options(args: &Args) -> ProxyOptions {
             max_connections: args.max_connections,
             drain: args.drain_timeout,
         },
+        workers: args
+            .workers
+            .map_or_else(workers::Workers::default_count, std::num::NonZeroUsize::get),
     }
 }
 

@@ -47,6 +47,7 @@ use ingress_router::tower::Routing;
 use crate::headers::{remove_hop_by_hop, set_forwarded};
 use crate::metrics::UpstreamError;
 use crate::routes::Routes;
+use crate::server::Accepted;
 use crate::upgrade::{self, Tunnels};
 
 /// The response body: the upstream's, streamed, or the gateway's own short answer.
@@ -75,6 +76,8 @@ pub struct ProxyOptions {
     pub access_log: bool,
     /// What the gateway's listeners let one client hold.
     pub limits: crate::server::Limits,
+    /// Serving threads ([`crate::workers`]), each with its own upstream pool.
+    pub workers: usize,
 }
 
 impl Default for ProxyOptions {
@@ -85,31 +88,39 @@ impl Default for ProxyOptions {
             max_idle_per_endpoint: 64,
             access_log: false,
             limits: crate::server::Limits::default(),
+            workers: crate::workers::Workers::default_count(),
         }
     }
 }
 
-/// What all connections share: the routes and the upstream connection pool.
+/// What all connections share: the routes, and the upstream connection pools, one per
+/// serving thread, so that a request and its upstream connection run on one thread.
 #[derive(Debug)]
 pub struct Proxy {
     routes: Arc<Routes>,
-    client: Client<HttpConnector, UpstreamBody>,
+    clients: Vec<Client<HttpConnector, UpstreamBody>>,
     options: ProxyOptions,
     tunnels: Tunnels,
 }
 
 impl Proxy {
-    /// A proxy resolving with `routes`, with its own upstream pool.
-    pub fn new(routes: Arc<Routes>, options: ProxyOptions) -> Self {
+    /// A proxy resolving with `routes`, with an upstream pool for each of `workers` serving
+    /// threads (at least one).
+    pub fn new(routes: Arc<Routes>, options: ProxyOptions, workers: usize) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(options.connect_timeout));
         connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(options.max_idle_per_endpoint)
-            .build(connector);
+        // A clone of a client shares its pool: each thread gets a client built anew.
+        let clients = (0..workers.max(1))
+            .map(|_| {
+                Client::builder(TokioExecutor::new())
+                    .pool_max_idle_per_host(options.max_idle_per_endpoint)
+                    .build(connector.clone())
+            })
+            .collect();
         Proxy {
             routes,
-            client,
+            clients,
             options,
             tunnels: Tunnels::new(),
         }
@@ -130,8 +141,8 @@ impl Proxy {
         &self.tunnels
     }
 
-    /// Answers one request that went through the `RouteLayer`.
-    pub async fn handle(&self, mut request: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    /// Answers one request that went through the `RouteLayer`, on the connection `from`.
+    pub async fn handle(&self, mut request: Request<Incoming>, from: Accepted) -> Response<Body> {
         let decision = match request.extensions_mut().remove::<Routing<Backend>>() {
             Some(Ok(decision)) => decision,
             Some(Err(bad_host)) => return answer(StatusCode::BAD_REQUEST, &bad_host.to_string()),
@@ -153,12 +164,12 @@ impl Proxy {
         let snapshot = self.routes.load();
         match snapshot.resolve(backend) {
             Resolved::Endpoints(endpoints) => {
-                self.to_endpoints(request, backend, endpoints, peer).await
+                self.to_endpoints(request, backend, endpoints, from).await
             }
             Resolved::ExternalName { host, port } => {
                 let authority = format!("{host}:{port}");
                 drop(snapshot);
-                self.forward(request.map(Either::Left), &authority, peer)
+                self.forward(request.map(Either::Left), &authority, from)
                     .await
                     .0
             }
@@ -176,7 +187,7 @@ impl Proxy {
         request: Request<Incoming>,
         backend: &Backend,
         endpoints: &[SocketAddr],
-        peer: SocketAddr,
+        from: Accepted,
     ) -> Response<Body> {
         let balancer = self.routes.balancer();
         let scheme = crate::tls::Scheme::of(&request);
@@ -213,7 +224,7 @@ impl Proxy {
                 }
                 (None, None) => unreachable!("a request without a retry head is tried once"),
             };
-            let (response, error) = self.forward(attempt, &endpoint.to_string(), peer).await;
+            let (response, error) = self.forward(attempt, &endpoint.to_string(), from).await;
             match error {
                 None => {
                     balancer.succeeded(endpoint);
@@ -241,7 +252,7 @@ impl Proxy {
         &self,
         mut request: Request<UpstreamBody>,
         authority: &str,
-        peer: SocketAddr,
+        from: Accepted,
     ) -> (Response<Body>, Option<UpstreamError>) {
         let upgrade = upgrade::requested(request.version(), request.headers());
         let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
@@ -280,9 +291,11 @@ impl Proxy {
         if let Ok(value) = HeaderValue::from_str(&host) {
             parts.headers.insert(header::HOST, value);
         }
-        set_forwarded(&mut parts.headers, peer.ip(), &host, scheme.as_str());
+        set_forwarded(&mut parts.headers, from.peer.ip(), &host, scheme.as_str());
 
-        let sent = self.client.request(Request::from_parts(parts, body));
+        // The pool of the thread this connection runs on.
+        let client = &self.clients[from.worker % self.clients.len()];
+        let sent = client.request(Request::from_parts(parts, body));
         match tokio::time::timeout(self.options.response_timeout, sent).await {
             Err(_) => {
                 tracing::warn!(upstream = authority, "no response head in time");
@@ -402,13 +415,13 @@ pub fn answer(status: StatusCode, text: &str) -> Response<Body> {
 #[derive(Clone, Debug)]
 pub struct ProxyService {
     proxy: Arc<Proxy>,
-    peer: SocketAddr,
+    from: Accepted,
 }
 
 impl ProxyService {
-    /// The service for a connection from `peer`.
-    pub fn new(proxy: Arc<Proxy>, peer: SocketAddr) -> Self {
-        ProxyService { proxy, peer }
+    /// The service for the connection `from`.
+    pub fn new(proxy: Arc<Proxy>, from: Accepted) -> Self {
+        ProxyService { proxy, from }
     }
 }
 
@@ -423,7 +436,7 @@ impl tower_service::Service<Request<Incoming>> for ProxyService {
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
         let proxy = self.proxy.clone();
-        let peer = self.peer;
-        Box::pin(async move { Ok(proxy.handle(request, peer).await) })
+        let from = self.from;
+        Box::pin(async move { Ok(proxy.handle(request, from).await) })
     }
 }

@@ -1,8 +1,9 @@
 //! Serving connections: an accept loop on a tokio listener, each connection served by
 //! hyper-util's auto builder (HTTP/1.1 with keep-alive and upgrades, and HTTP/2 with prior
 //! knowledge), [`Limits`] on header size, header time and open connections, and a graceful
-//! stop. The gateway and the demo's echo backends both run on it; the gateway's TLS listener
-//! runs the same loop with a TLS handshake first ([`Server::spawn_tls`]).
+//! stop. The gateway and the demo's echo backends both run on it. The gateway's listeners hand
+//! their connections to its serving threads ([`Workers`], [`Server::spawn_on`]), the TLS one
+//! after a handshake ([`Handshake`]).
 
 use std::convert::Infallible;
 use std::io;
@@ -28,6 +29,7 @@ use crate::proxy::{Proxy, ProxyOptions, ProxyService};
 use crate::routes::Routes;
 use crate::tls::{Scheme, TlsOptions, WithScheme};
 use crate::upgrade::Tunnels;
+use crate::workers::Workers;
 
 /// How long a stop waits for connections to finish their requests in flight, by default.
 pub const DRAIN: Duration = Duration::from_secs(10);
@@ -105,11 +107,30 @@ impl<B> ResponseBody for B where
 {
 }
 
-/// A TLS handshake before serving: [`Server::spawn_tls`].
+/// A TLS handshake before serving, given `timeout` to complete.
 #[derive(Clone)]
-struct Handshake {
-    acceptor: TlsAcceptor,
-    timeout: Duration,
+pub struct Handshake {
+    /// The TLS configuration.
+    pub acceptor: TlsAcceptor,
+    /// How long a client may take to complete it.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for Handshake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handshake")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One accepted connection, as the service maker sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Accepted {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The serving thread it runs on (below [`Workers::len`]); 0 on the caller's runtime.
+    pub worker: usize,
 }
 
 /// A running server: its address, and how to stop it.
@@ -121,11 +142,11 @@ pub struct Server {
 }
 
 impl Server {
-    /// Serves `listener` until [`Server::stop`], with the default [`Limits`]: each accepted
-    /// connection gets the service `make(peer)`.
+    /// Serves `listener` on the caller's runtime until [`Server::stop`], with the default
+    /// [`Limits`]: each accepted connection gets the service `make(accepted)`.
     pub fn spawn<M, S, B>(listener: TcpListener, make: M) -> io::Result<Server>
     where
-        M: Fn(SocketAddr) -> S + Send + 'static,
+        M: Fn(Accepted) -> S + Send + 'static,
         S: ConnectionService<B>,
         B: ResponseBody,
     {
@@ -139,49 +160,48 @@ impl Server {
         make: M,
     ) -> io::Result<Server>
     where
-        M: Fn(SocketAddr) -> S + Send + 'static,
+        M: Fn(Accepted) -> S + Send + 'static,
         S: ConnectionService<B>,
         B: ResponseBody,
     {
-        Server::start(listener, limits, None, make)
+        Server::start(listener, limits, None, None, make)
     }
 
-    /// Serves `listener` with TLS until [`Server::stop`]: each accepted connection is handed
-    /// to `acceptor` (given `handshake_timeout` to complete, in its own task), then served
-    /// like [`Server::spawn`]'s.
-    pub fn spawn_tls<M, S, B>(
+    /// Serves `listener` until [`Server::stop`], handing each accepted connection to the next
+    /// of `workers` in turn, after the TLS `handshake` if there is one (done there too): the
+    /// gateway's listeners. The accept loop and the drain run on the caller's runtime.
+    pub fn spawn_on<M, S, B>(
         listener: TcpListener,
         limits: Limits,
-        acceptor: TlsAcceptor,
-        handshake_timeout: Duration,
+        workers: Arc<Workers>,
+        handshake: Option<Handshake>,
         make: M,
     ) -> io::Result<Server>
     where
-        M: Fn(SocketAddr) -> S + Send + 'static,
+        M: Fn(Accepted) -> S + Send + 'static,
         S: ConnectionService<B>,
         B: ResponseBody,
     {
-        let handshake = Handshake {
-            acceptor,
-            timeout: handshake_timeout,
-        };
-        Server::start(listener, limits, Some(handshake), make)
+        Server::start(listener, limits, Some(workers), handshake, make)
     }
 
     fn start<M, S, B>(
         listener: TcpListener,
         limits: Limits,
+        workers: Option<Arc<Workers>>,
         handshake: Option<Handshake>,
         make: M,
     ) -> io::Result<Server>
     where
-        M: Fn(SocketAddr) -> S + Send + 'static,
+        M: Fn(Accepted) -> S + Send + 'static,
         S: ConnectionService<B>,
         B: ResponseBody,
     {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(accept_loop(listener, limits, handshake, make, stopped));
+        let task = tokio::spawn(accept_loop(
+            listener, limits, workers, handshake, make, stopped,
+        ));
         Ok(Server {
             addr,
             stop: Some(stop),
@@ -226,17 +246,18 @@ fn builder(limits: Limits) -> auto::Builder<TokioExecutor> {
     builder
 }
 
-/// Accepts while a connection slot is free, and serves each connection in a task of its own
-/// (after the TLS handshake, if any, which the graceful stop waits for as for a request in
-/// flight, each bounded by its timeout).
+/// Accepts while a connection slot is free, and serves each connection in a task of its own,
+/// on the next worker if there are workers (after the TLS handshake, if any, which the
+/// graceful stop waits for as for a request in flight, each bounded by its timeout).
 async fn accept_loop<M, S, B>(
     listener: TcpListener,
     limits: Limits,
+    workers: Option<Arc<Workers>>,
     handshake: Option<Handshake>,
     make: M,
     mut stopped: oneshot::Receiver<()>,
 ) where
-    M: Fn(SocketAddr) -> S + Send + 'static,
+    M: Fn(Accepted) -> S + Send + 'static,
     S: ConnectionService<B>,
     B: ResponseBody,
 {
@@ -266,11 +287,18 @@ async fn accept_loop<M, S, B>(
             },
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(make(peer));
+        let (worker, runtime) = match &workers {
+            Some(workers) => {
+                let (worker, runtime) = workers.next();
+                (worker, Some(runtime))
+            }
+            None => (0, None),
+        };
+        let service = TowerToHyperService::new(make(Accepted { peer, worker }));
         let (builder, handshake, watcher) =
             (builder.clone(), handshake.clone(), graceful.watcher());
         while connections.try_join_next().is_some() {}
-        connections.spawn(async move {
+        let serve = async move {
             let _slot = slot;
             let served = match handshake {
                 None => {
@@ -297,7 +325,11 @@ async fn accept_loop<M, S, B>(
             if let Err(e) = served {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
-        });
+        };
+        match runtime {
+            Some(runtime) => connections.spawn_on(serve, runtime),
+            None => connections.spawn(serve),
+        };
     }
     drop(listener);
     if tokio::time::timeout(limits.drain, graceful.shutdown())
@@ -314,10 +346,12 @@ async fn accept_loop<M, S, B>(
 
 /// The gateway: the `RouteLayer` of `ingress-router` in front of the [`Proxy`], on a
 /// [`Server`], and on a second, TLS one when [`Gateway::bind_tls`] or [`Gateway::serve_tls`]
-/// add it.
+/// add it; both serve their connections on the gateway's [`Workers`]
+/// ([`ProxyOptions::workers`] threads).
 #[derive(Debug)]
 pub struct Gateway {
     server: Server,
+    workers: Arc<Workers>,
     proxy: Arc<Proxy>,
     metrics: Arc<Metrics>,
     /// The per-request observation of the plain listener, for the TLS one.
@@ -332,17 +366,21 @@ impl Gateway {
         routes: Arc<Routes>,
         options: ProxyOptions,
     ) -> io::Result<Gateway> {
-        let proxy = Arc::new(Proxy::new(routes.clone(), options));
+        let workers = Arc::new(Workers::start(options.workers)?);
+        let proxy = Arc::new(Proxy::new(routes.clone(), options, workers.len()));
         let metrics = Arc::new(Metrics::new(routes.clone()));
         let observe = ObserveLayer::new(metrics.clone(), options.access_log);
         let layer = RouteLayer::new(routes);
-        let server = Server::spawn_limited(
+        let server = Server::spawn_on(
             listener,
             options.limits,
+            workers.clone(),
+            None,
             per_connection(layer, observe.clone(), proxy.clone(), Scheme::Http),
         )?;
         Ok(Gateway {
             server,
+            workers,
             proxy,
             metrics,
             observe,
@@ -357,11 +395,15 @@ impl Gateway {
         let acceptor =
             crate::tls::acceptor(self.proxy.routes().clone(), options).map_err(io::Error::other)?;
         let layer = RouteLayer::new(self.proxy.routes().clone());
-        let server = Server::spawn_tls(
+        let handshake = Handshake {
+            acceptor,
+            timeout: options.handshake_timeout,
+        };
+        let server = Server::spawn_on(
             listener,
             self.proxy.options().limits,
-            acceptor,
-            options.handshake_timeout,
+            self.workers.clone(),
+            Some(handshake),
             per_connection(
                 layer,
                 self.observe.clone(),
@@ -415,7 +457,7 @@ impl Gateway {
     }
 
     /// Stops gracefully, both listeners at once: see [`Server::stop`]; then closes the
-    /// upgraded connections, which have no requests to finish.
+    /// upgraded connections, which have no requests to finish, and ends the serving threads.
     pub async fn stop(self) {
         let tls = async {
             if let Some(tls) = self.tls {
@@ -437,14 +479,14 @@ fn per_connection(
     observe: ObserveLayer,
     proxy: Arc<Proxy>,
     scheme: Scheme,
-) -> impl Fn(SocketAddr) -> WithScheme<RouteService<Arc<Routes>, Observe<ProxyService>>> + Send + 'static
+) -> impl Fn(Accepted) -> WithScheme<RouteService<Arc<Routes>, Observe<ProxyService>>> + Send + 'static
 {
-    move |peer| {
+    move |accepted| {
         WithScheme::new(
             layer.layer(
                 observe
                     .for_connection()
-                    .layer(ProxyService::new(proxy.clone(), peer)),
+                    .layer(ProxyService::new(proxy.clone(), accepted)),
             ),
             scheme,
         )

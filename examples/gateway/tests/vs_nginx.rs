@@ -24,7 +24,7 @@
 //! ```
 //!
 //! `LOAD_SECONDS` (default 10; 30 for churn), `LOAD_CONNECTIONS` (64), `LOAD_THREADS` (2:
-//! nginx's `worker_processes`, the gateway's tokio worker threads, and wrk's threads),
+//! nginx's `worker_processes`, the gateway's `--workers`, and wrk's threads),
 //! `CHURN_RATE` (10 a second) and `SCALE_INGRESSES` (10 000) change them.
 //!
 //! Needs `nginx` and `wrk` on PATH (`.ci/run` installs Debian's); fails with a clear message
@@ -360,7 +360,8 @@ impl Drop for Nginx {
 
 /// `ingress-gateway` in static mode over a directory holding the founding example's
 /// manifests (hot reload on, 10 ms debounce, so each edit is its own swap), its Services'
-/// endpoints given on the command line, `threads` tokio worker threads, and the admin listener.
+/// endpoints given on the command line, `threads` serving threads (`--workers`), and the admin
+/// listener.
 struct GatewayProcess {
     child: Child,
     addr: SocketAddr,
@@ -391,8 +392,10 @@ impl GatewayProcess {
                 "10ms".into(),
                 format!("--endpoints=default/echo-v1:3000={}", list(&backends.v1)),
                 format!("--endpoints=default/echo-v2:3000={}", list(&backends.v2)),
+                format!("--workers={threads}"),
             ],
-            &[("TOKIO_WORKER_THREADS", &threads.to_string())],
+            // The accept loop, reloads and the admin listener: nginx's master.
+            &[("TOKIO_WORKER_THREADS", "1")],
         );
         let admin = binary
             .wait_for(|line| Binary::address_after(line, "admin listener on http://"))
