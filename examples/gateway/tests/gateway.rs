@@ -27,8 +27,9 @@ use ingress_gateway::routes::Routes;
 use ingress_gateway::server::Gateway;
 use ingress_gateway::server::Server;
 
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
-const V2: &str = "v2.echo.192.168.49.5.sslip.io";
+mod support;
+
+use support::{MANIFESTS, V1, V2};
 
 /// Every await on the network is bounded by this.
 const LIMIT: Duration = Duration::from_secs(10);
@@ -190,11 +191,10 @@ impl World {
         let raw_addr = raw_listener.local_addr().unwrap();
         let (heads, raw_heads) = tokio::sync::mpsc::unbounded_channel();
         let raw = raw_upgrade_backend(raw_listener, heads);
-        let founding = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/echo.yaml");
         let args = Args::try_parse_from([
             "ingress-gateway".to_owned(),
             "-f".into(),
-            founding.into(),
+            MANIFESTS.into(),
             "-f".into(),
             dir.display().to_string(),
             "--listen".into(),

@@ -15,8 +15,10 @@ use ingress_gateway::server::Gateway;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const MANIFESTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/echo.yaml");
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
+mod support;
+
+use support::{MANIFESTS, V1};
+
 const WAIT: Duration = Duration::from_secs(10);
 
 async fn gateway(echo: &Echo, extra: &[&str]) -> Gateway {

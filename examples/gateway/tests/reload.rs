@@ -25,8 +25,11 @@ use ingress_gateway::routes::Routes;
 use ingress_gateway::server::Gateway;
 use tokio_tungstenite::tungstenite::Message;
 
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
-const V2: &str = "v2.echo.192.168.49.5.sslip.io";
+mod support;
+
+use support::{V1, V2};
+
+/// The founding example's manifests, as text.
 const FOUNDING: &str = include_str!("../../manifests/echo.yaml");
 
 /// Every await on the network, and every wait for a reload, is bounded by this.
