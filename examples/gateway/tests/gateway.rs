@@ -2,7 +2,6 @@
 //! and a hyper client, HTTP/1.1 and HTTP/2 with prior knowledge.
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,17 +28,7 @@ use ingress_gateway::server::Server;
 
 mod support;
 
-use support::{MANIFESTS, V1, V2};
-
-/// Every await on the network is bounded by this.
-const LIMIT: Duration = Duration::from_secs(10);
-
-async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
-    match tokio::time::timeout(LIMIT, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("{what}: no answer within {LIMIT:?}"),
-    }
-}
+use support::{MANIFESTS, V1, V2, bounded};
 
 /// Ingresses beside the founding example: a Service without endpoints and one whose only
 /// endpoint is dead, and a slow one.

@@ -17,9 +17,7 @@ use tokio::net::TcpStream;
 
 mod support;
 
-use support::{MANIFESTS, V1};
-
-const WAIT: Duration = Duration::from_secs(10);
+use support::{LIMIT, MANIFESTS, V1};
 
 async fn gateway(echo: &Echo, extra: &[&str]) -> Gateway {
     let mut argv = vec![
@@ -45,7 +43,7 @@ async fn exchange(addr: SocketAddr, request: &[u8]) -> String {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(request).await.unwrap();
     let mut answer = Vec::new();
-    let _ = tokio::time::timeout(WAIT, stream.read_to_end(&mut answer)).await;
+    let _ = tokio::time::timeout(LIMIT, stream.read_to_end(&mut answer)).await;
     String::from_utf8_lossy(&answer).into_owned()
 }
 
@@ -139,7 +137,7 @@ async fn a_slow_head_is_cut_off_and_extra_connections_wait() {
     let started = Instant::now();
     slow.write_all(b"GET / HTTP/1.1\r\nHost: ").await.unwrap();
     let mut closed = false;
-    while started.elapsed() < WAIT {
+    while started.elapsed() < LIMIT {
         tokio::time::sleep(Duration::from_millis(100)).await;
         if slow.write_all(b"x").await.is_err() {
             closed = true;
@@ -156,7 +154,7 @@ async fn a_slow_head_is_cut_off_and_extra_connections_wait() {
     }
     assert!(
         closed,
-        "the slow client still held its connection after {WAIT:?}"
+        "the slow client still held its connection after {LIMIT:?}"
     );
     eprintln!("slow head cut off after {:?}", started.elapsed());
     serves(addr).await;
@@ -188,7 +186,7 @@ async fn a_slow_head_is_cut_off_and_extra_connections_wait() {
         "served beyond the limit: {answer:?}"
     );
     drop(hold);
-    tokio::time::timeout(WAIT, third.read_to_end(&mut answer))
+    tokio::time::timeout(LIMIT, third.read_to_end(&mut answer))
         .await
         .expect("served once a slot is free")
         .unwrap();
@@ -228,7 +226,7 @@ async fn a_stop_gives_requests_in_flight_the_drain_timeout_then_closes_them() {
         .await
         .unwrap();
     // The request has reached the silent backend.
-    let (_held, _) = tokio::time::timeout(WAIT, silent.accept())
+    let (_held, _) = tokio::time::timeout(LIMIT, silent.accept())
         .await
         .unwrap()
         .unwrap();
@@ -244,6 +242,6 @@ async fn a_stop_gives_requests_in_flight_the_drain_timeout_then_closes_them() {
     );
     // The client's connection was closed, unanswered.
     let mut rest = Vec::new();
-    let read = tokio::time::timeout(WAIT, client.read_to_end(&mut rest)).await;
+    let read = tokio::time::timeout(LIMIT, client.read_to_end(&mut rest)).await;
     assert!(read.is_ok() && rest.is_empty(), "{rest:?}");
 }

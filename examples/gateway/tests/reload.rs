@@ -3,7 +3,6 @@
 //! and a WebSocket stays open; invalid edits refused; a ConfigMap-style `..data` swap; and
 //! SIGHUP, sent to a gateway process of its own (never to the test process).
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,20 +26,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 mod support;
 
-use support::{V1, V2};
+use support::{LIMIT, V1, V2, bounded};
 
 /// The founding example's manifests, as text.
 const FOUNDING: &str = include_str!("../../manifests/echo.yaml");
-
-/// Every await on the network, and every wait for a reload, is bounded by this.
-const LIMIT: Duration = Duration::from_secs(10);
-
-async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
-    match tokio::time::timeout(LIMIT, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("{what}: not within {LIMIT:?}"),
-    }
-}
 
 /// The founding example's documents.
 fn founding_documents() -> Vec<&'static str> {

@@ -3,7 +3,6 @@
 //! tokio-rustls client that trusts exactly those certificates; in static mode, and in live mode
 //! against the in-process API server.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,15 +26,9 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 
-/// Every await on the network is bounded by this.
-const LIMIT: Duration = Duration::from_secs(10);
+mod support;
 
-async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
-    match tokio::time::timeout(LIMIT, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("{what}: no answer within {LIMIT:?}"),
-    }
-}
+use support::bounded;
 
 /// A self-signed certificate for `names`, as PEM (certificate, key) and DER.
 struct Cert {

@@ -1,8 +1,9 @@
-//! What the gateway's test files share: one request and its answer, and the gateway binary
-//! run as a process of its own (for the tests that measure it or read its log).
+//! What the gateway's test files share: bounded waits, one request and its answer, and the
+//! gateway binary run as a process of its own (for the tests that measure it or read its log).
 
 #![allow(dead_code, unreachable_pub)] // each test file uses its own part; `pub` for them
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
@@ -23,8 +24,19 @@ pub const MANIFESTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/e
 pub const V1: &str = "v1.echo.192.168.49.5.sslip.io";
 /// Its v2 host.
 pub const V2: &str = "v2.echo.192.168.49.5.sslip.io";
-/// The longest one request, start or log line may take.
+/// The longest one request, start or log line of the gateway binary may take.
 pub const WAIT: Duration = Duration::from_secs(20);
+/// The longest one await on loopback may take in the tests that run the gateway in-process
+/// (a connect, a handshake, a request, a body, a stop, a reload).
+pub const LIMIT: Duration = Duration::from_secs(10);
+
+/// `future`, bounded by [`LIMIT`]; panics naming `what` if it takes longer.
+pub async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
+    match tokio::time::timeout(LIMIT, future).await {
+        Ok(output) => output,
+        Err(_) => panic!("{what}: not within {LIMIT:?}"),
+    }
+}
 
 /// What one request got.
 #[derive(Clone, Debug, PartialEq, Eq)]
