@@ -61,7 +61,7 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let reply = support::send(client, request).await;
-    (reply.status, reply.replica)
+    (reply.status.as_u16(), reply.replica)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,23 +8,17 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use clap::Parser;
-use http::Request;
-use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use ingress_apiserver::{ApiServer, Kubectl};
 use ingress_gateway::cli::Args;
 use ingress_gateway::demo::Demo;
-use ingress_gateway::echo::{Echo, REPLICA_HEADER};
+use ingress_gateway::echo::Echo;
 use ingress_gateway::live::Live;
 use serde_json::json;
 
 mod support;
 
-use support::{V1, V2};
+use support::{HttpClient, V1, V2, client};
 
 /// The longest any one wait (a start, a kubectl run, routes following a change) may take:
 /// longer than [`support::WAIT`], for the API server, its watches and kubectl.
@@ -58,37 +52,25 @@ fn answer(status: u16, replica: Option<&str>) -> Answer {
 }
 
 struct Http {
-    client: Client<HttpConnector, Empty<Bytes>>,
+    client: HttpClient,
     gateway: SocketAddr,
 }
 
 impl Http {
     fn new(gateway: SocketAddr) -> Http {
         Http {
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: client(),
             gateway,
         }
     }
 
     async fn get(&self, host: &str) -> Answer {
-        let request = Request::get(format!("http://{}/", self.gateway))
-            .header("host", host)
-            .body(Empty::new())
-            .unwrap();
-        let exchange = async {
-            let response = self.client.request(request).await.expect("an answer");
-            let status = response.status().as_u16();
-            let replica = response
-                .headers()
-                .get(REPLICA_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            response.into_body().collect().await.expect("the body");
-            Answer { status, replica }
-        };
-        tokio::time::timeout(KUBE_WAIT, exchange)
-            .await
-            .unwrap_or_else(|_| panic!("no answer for {host} within {KUBE_WAIT:?}"))
+        let reply =
+            support::get_within(&self.client, self.gateway, Some(host), "/", &[], KUBE_WAIT).await;
+        Answer {
+            status: reply.status.as_u16(),
+            replica: reply.replica,
+        }
     }
 
     /// Asks until `host` gets `want` (polls every 50 ms, for at most [`KUBE_WAIT`]).

@@ -14,9 +14,7 @@ use clap::Parser;
 use futures::{SinkExt, StreamExt};
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use ingress_gateway::cli::Args;
 use ingress_gateway::echo::{Echo, EchoReply};
 use ingress_gateway::reload::{Outcome, Reloader, Watch};
@@ -26,7 +24,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 mod support;
 
-use support::{LIMIT, V1, V2, bounded};
+use support::{HttpClient, LIMIT, Reply, V1, V2, bounded, client};
 
 /// The founding example's manifests, as text.
 const FOUNDING: &str = include_str!("../../manifests/echo.yaml");
@@ -156,39 +154,21 @@ impl World {
     }
 }
 
-type TestClient = Client<HttpConnector, Empty<Bytes>>;
-
-fn client() -> TestClient {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
-/// Status and echo reply (if it is one) of `GET /` for `host`.
-async fn get(client: &TestClient, gateway: SocketAddr, host: &str) -> (StatusCode, String) {
-    let request = Request::get(format!("http://{gateway}/"))
-        .header("host", host)
-        .body(Empty::new())
-        .unwrap();
-    let response = bounded("request", client.request(request)).await.unwrap();
-    let status = response.status();
-    let body = bounded("body", response.into_body().collect())
-        .await
-        .unwrap();
-    (
-        status,
-        String::from_utf8_lossy(&body.to_bytes()).into_owned(),
-    )
+/// `GET /` for `host`.
+async fn get(client: &HttpClient, gateway: SocketAddr, host: &str) -> Reply {
+    support::get_within(client, gateway, Some(host), "/", &[], LIMIT).await
 }
 
 /// The Service that answered `host`, if an echo did.
-async fn served_by(client: &TestClient, gateway: SocketAddr, host: &str) -> Option<String> {
-    let (status, text) = get(client, gateway, host).await;
-    (status == StatusCode::OK)
-        .then(|| EchoReply::parse(&text).map(|r| r.service))
+async fn served_by(client: &HttpClient, gateway: SocketAddr, host: &str) -> Option<String> {
+    let reply = get(client, gateway, host).await;
+    (reply.status == StatusCode::OK)
+        .then(|| EchoReply::parse(&reply.body).map(|r| r.service))
         .flatten()
 }
 
 /// Polls (bounded) until `host` is served by `service`.
-async fn until_routed(client: &TestClient, gateway: SocketAddr, host: &str, service: &str) {
+async fn until_routed(client: &HttpClient, gateway: SocketAddr, host: &str, service: &str) {
     bounded(&format!("{host} to route to {service}"), async {
         while served_by(client, gateway, host).await.as_deref() != Some(service) {
             tokio::time::sleep(Duration::from_millis(2)).await;
@@ -340,7 +320,7 @@ async fn a_hundred_edits_reroute_while_clients_and_a_websocket_carry_on() {
         Some("default/echo-v1")
     );
     for gone in ["edit-99.v1.example", V1] {
-        let (status, _) = get(&client, world.addr(), gone).await;
+        let status = get(&client, world.addr(), gone).await.status;
         assert_eq!(status, StatusCode::NOT_FOUND, "{gone}");
     }
 
@@ -425,7 +405,7 @@ async fn an_invalid_edit_keeps_the_served_table_and_is_counted() {
         Some("default/echo-v2")
     );
     assert_eq!(
-        get(&client, world.addr(), "broken.v1.example").await.0,
+        get(&client, world.addr(), "broken.v1.example").await.status,
         StatusCode::NOT_FOUND
     );
 
@@ -452,7 +432,7 @@ async fn an_invalid_edit_keeps_the_served_table_and_is_counted() {
     save(&v1_file, &v1_ingress("fixed.v1.example"), true);
     until_routed(&client, world.addr(), "fixed.v1.example", "default/echo-v1").await;
     assert_eq!(
-        get(&client, world.addr(), V1).await.0,
+        get(&client, world.addr(), V1).await.status,
         StatusCode::NOT_FOUND
     );
     assert!(stats.ok() >= 1);
@@ -460,7 +440,7 @@ async fn an_invalid_edit_keeps_the_served_table_and_is_counted() {
     // Removing the file is an edit like any other: the route goes.
     std::fs::remove_file(&v1_file).unwrap();
     bounded("the route to go", async {
-        while get(&client, world.addr(), "fixed.v1.example").await.0 != StatusCode::NOT_FOUND {
+        while get(&client, world.addr(), "fixed.v1.example").await.status != StatusCode::NOT_FOUND {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
@@ -521,7 +501,7 @@ async fn configmap_swaps(whole_volume: bool) {
         until_routed(&client, world.addr(), &host, "default/echo-v1").await;
         std::fs::remove_dir_all(dir.0.join(pair[0])).unwrap();
         assert_eq!(
-            get(&client, world.addr(), &previous).await.0,
+            get(&client, world.addr(), &previous).await.status,
             StatusCode::NOT_FOUND
         );
         assert_eq!(
@@ -599,7 +579,7 @@ async fn sighup_reloads_a_gateway_process() {
     .unwrap();
     assert!(status.success());
     until_routed(&client, addr, "hup.v1.example", "default/echo-v1").await;
-    assert_eq!(get(&client, addr, V1).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&client, addr, V1).await.status, StatusCode::NOT_FOUND);
 
     let status = bounded(
         "kill -TERM",

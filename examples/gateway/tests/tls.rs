@@ -11,8 +11,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use clap::Parser;
 use http::{Request, StatusCode, Version};
-use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use http_body_util::Empty;
+use hyper_util::rt::TokioIo;
 use ingress_gateway::cli::Args;
 use ingress_gateway::echo::{Echo, EchoReply};
 use ingress_gateway::routes::Routes;
@@ -28,7 +28,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 
 mod support;
 
-use support::bounded;
+use support::{LIMIT, Reply, bounded, client};
 
 /// A self-signed certificate for `names`, as PEM (certificate, key) and DER.
 struct Cert {
@@ -210,21 +210,10 @@ async fn get_h1(stream: TlsStream<TcpStream>, host: &str) -> (StatusCode, EchoRe
         .await
         .unwrap();
     assert_eq!(response.version(), Version::HTTP_11);
-    let answer = read(response).await;
+    let answer = bounded("body", Reply::read(response)).await;
     drop(sender);
     let _ = bounded("h1 close", driver).await;
-    answer
-}
-
-async fn read(response: http::Response<hyper::body::Incoming>) -> (StatusCode, EchoReply) {
-    let status = response.status();
-    let body = bounded("body", response.into_body().collect())
-        .await
-        .unwrap()
-        .to_bytes();
-    let text = String::from_utf8_lossy(&body).into_owned();
-    let reply = EchoReply::parse(&text).unwrap_or_else(|| panic!("not an echo reply: {text}"));
-    (status, reply)
+    (answer.status, answer.echo())
 }
 
 #[tokio::test]
@@ -244,24 +233,9 @@ async fn each_host_gets_its_own_certificate_and_backend_over_https() {
         assert_eq!(reply.header("x-forwarded-proto"), ["https"], "{reply:?}");
     }
     // The plain listener still says http.
-    let tcp = TcpStream::connect(world.gateway.local_addr())
-        .await
-        .unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-        .await
-        .unwrap();
-    let driver = tokio::spawn(connection);
-    let request = Request::get("/")
-        .header(http::header::HOST, "a.example")
-        .body(Empty::<Bytes>::new())
-        .unwrap();
-    let response = bounded("plain request", sender.send_request(request))
-        .await
-        .unwrap();
-    let (_, reply) = read(response).await;
-    assert_eq!(reply.header("x-forwarded-proto"), ["http"]);
-    drop(sender);
-    let _ = bounded("plain close", driver).await;
+    let plain = world.gateway.local_addr();
+    let reply = support::get_within(&client(), plain, Some("a.example"), "/", &[], LIMIT).await;
+    assert_eq!(reply.echo().header("x-forwarded-proto"), ["http"]);
     world.stop().await;
 }
 
@@ -274,27 +248,11 @@ async fn alpn_h2_serves_http2() {
         .unwrap();
     assert_eq!(served(&stream), world.b.der);
     assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-    let (mut sender, connection) = bounded(
-        "h2 handshake",
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)),
-    )
-    .await
-    .unwrap();
-    let driver = tokio::spawn(connection);
-    let request = Request::get("https://b.example/")
-        .version(Version::HTTP_2)
-        .body(Empty::<Bytes>::new())
-        .unwrap();
-    let response = bounded("h2 request", sender.send_request(request))
-        .await
-        .unwrap();
-    assert_eq!(response.version(), Version::HTTP_2);
-    let (status, reply) = read(response).await;
-    assert_eq!(status, StatusCode::OK);
+    let answer = support::h2_get(stream, "https://b.example/").await;
+    let reply = answer.echo();
+    assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(reply.replica, "b-1");
     assert_eq!(reply.header("x-forwarded-proto"), ["https"]);
-    drop(sender);
-    let _ = bounded("h2 close", driver).await;
     // A client offering only protocols the gateway does not speak is refused.
     let refused = world.connect("b.example", &[b"spdy/3"]).await;
     assert!(

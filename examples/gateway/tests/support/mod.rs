@@ -9,13 +9,14 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::Request;
+use http::{Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use ingress_gateway::echo::REPLICA_HEADER;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use ingress_gateway::echo::{EchoReply, REPLICA_HEADER};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader, Lines};
 use tokio::process::{Child, ChildStderr, Command};
 
 /// The founding example's manifests.
@@ -42,43 +43,17 @@ pub async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
     /// The status.
-    pub status: u16,
+    pub status: StatusCode,
     /// The echo replica that answered (`None` for the gateway's own answers).
     pub replica: Option<String>,
     /// The body.
     pub body: String,
 }
 
-/// A plain HTTP/1.1 client (pooled, keep-alive).
-pub fn client() -> Client<HttpConnector, Empty<Bytes>> {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
-/// `GET http://{addr}{path}` with `Host: host` (none: the address), bounded by [`WAIT`].
-pub async fn get_with(
-    client: &Client<HttpConnector, Empty<Bytes>>,
-    addr: SocketAddr,
-    host: Option<&str>,
-    path: &str,
-) -> Reply {
-    let mut request = Request::get(format!("http://{addr}{path}"));
-    if let Some(host) = host {
-        request = request.header("host", host);
-    }
-    send(client, request.body(Empty::new()).expect("a request")).await
-}
-
-/// Sends `request` (any body) and reads the answer, bounded by [`WAIT`].
-pub async fn send<B>(client: &Client<HttpConnector, B>, request: Request<B>) -> Reply
-where
-    B: hyper::body::Body + Send + Unpin + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let target = request.uri().clone();
-    let exchange = async {
-        let response = client.request(request).await.expect("an answer");
-        let status = response.status().as_u16();
+impl Reply {
+    /// Reads `response` to its end (unbounded: the caller bounds it).
+    pub async fn read(response: Response<Incoming>) -> Reply {
+        let status = response.status();
         let replica = response
             .headers()
             .get(REPLICA_HEADER)
@@ -90,15 +65,119 @@ where
             replica,
             body: String::from_utf8_lossy(&body.to_bytes()).into_owned(),
         }
-    };
-    tokio::time::timeout(WAIT, exchange)
-        .await
-        .unwrap_or_else(|_| panic!("no answer from {target} within {WAIT:?}"))
+    }
+
+    /// The body as the echo's reply; panics if it is none.
+    pub fn echo(&self) -> EchoReply {
+        EchoReply::parse(&self.body)
+            .unwrap_or_else(|| panic!("not an echo reply ({}): {}", self.status, self.body))
+    }
+}
+
+/// The client of [`client`].
+pub type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+
+/// A plain HTTP/1.1 client (pooled, keep-alive).
+pub fn client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// `GET http://{addr}{path}` with `Host: host` (none: the address) and `headers`, bounded by
+/// `limit`.
+pub async fn get_within(
+    client: &HttpClient,
+    addr: SocketAddr,
+    host: Option<&str>,
+    path: &str,
+    headers: &[(&str, &str)],
+    limit: Duration,
+) -> Reply {
+    let mut request = Request::get(format!("http://{addr}{path}"));
+    if let Some(host) = host {
+        request = request.header("host", host);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    send_within(
+        client,
+        request.body(Empty::new()).expect("a request"),
+        limit,
+    )
+    .await
+}
+
+/// [`get_within`], no more headers, bounded by [`WAIT`].
+pub async fn get_with(
+    client: &HttpClient,
+    addr: SocketAddr,
+    host: Option<&str>,
+    path: &str,
+) -> Reply {
+    get_within(client, addr, host, path, &[], WAIT).await
 }
 
 /// [`get_with`] on a client of its own.
 pub async fn get(addr: SocketAddr, host: Option<&str>, path: &str) -> Reply {
     get_with(&client(), addr, host, path).await
+}
+
+/// Sends `request` (any body) and reads the answer, bounded by [`WAIT`].
+pub async fn send<B>(client: &Client<HttpConnector, B>, request: Request<B>) -> Reply
+where
+    B: hyper::body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    send_within(client, request, WAIT).await
+}
+
+/// Sends `request` (any body) and reads the answer, bounded by `limit`.
+pub async fn send_within<B>(
+    client: &Client<HttpConnector, B>,
+    request: Request<B>,
+    limit: Duration,
+) -> Reply
+where
+    B: hyper::body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let target = request.uri().clone();
+    let exchange = async {
+        let response = client.request(request).await.expect("an answer");
+        Reply::read(response).await
+    };
+    tokio::time::timeout(limit, exchange)
+        .await
+        .unwrap_or_else(|_| panic!("no answer from {target} within {limit:?}"))
+}
+
+/// One `GET uri` over HTTP/2 with prior knowledge on `stream` (the authority in the URI, as an
+/// HTTP/2 client sends it), each step bounded by [`LIMIT`]; the connection is closed after.
+pub async fn h2_get<S>(stream: S, uri: &str) -> Reply
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let (mut sender, connection) = bounded(
+        "h2 handshake",
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)),
+    )
+    .await
+    .unwrap();
+    let driver = tokio::spawn(connection);
+    let request = Request::get(uri)
+        .version(Version::HTTP_2)
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let response = bounded("h2 request", sender.send_request(request))
+        .await
+        .unwrap();
+    assert_eq!(response.version(), Version::HTTP_2);
+    let reply = bounded("h2 body", Reply::read(response)).await;
+    drop(sender);
+    let _ = bounded("h2 close", driver).await;
+    reply
 }
 
 /// The gateway binary, started with `args` and `RUST_LOG=info`; its log (stderr) is read line
