@@ -4,11 +4,9 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use clap::Parser;
 use std::convert::Infallible;
 use std::future::{Ready, ready};
 use std::task::{Context, Poll};
@@ -18,9 +16,7 @@ use http_body_util::BodyExt;
 use http_body_util::channel::Channel;
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::TokioIo;
-use ingress_gateway::cli::Args;
 use ingress_gateway::echo::Echo;
-use ingress_gateway::routes::Routes;
 use ingress_gateway::server::Gateway;
 use ingress_gateway::server::Server;
 
@@ -178,8 +174,7 @@ impl World {
         let raw_addr = raw_listener.local_addr().unwrap();
         let (heads, raw_heads) = tokio::sync::mpsc::unbounded_channel();
         let raw = raw_upgrade_backend(raw_listener, heads);
-        let args = Args::try_parse_from([
-            "ingress-gateway".to_owned(),
+        let gateway = support::gateway(&[
             "-f".into(),
             MANIFESTS.into(),
             "-f".into(),
@@ -201,13 +196,7 @@ impl World {
             "--response-timeout".into(),
             "500ms".into(),
         ])
-        .unwrap();
-        let mut built = ingress_gateway::config::build(&args);
-        assert!(built.problems.is_empty(), "{:?}", built.problems);
-        let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-        let gateway = Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args))
-            .await
-            .unwrap();
+        .await;
         World {
             gateway,
             echoes,

@@ -4,13 +4,9 @@
 //! gateway from serving the next client.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
-use ingress_gateway::cli::Args;
 use ingress_gateway::echo::Echo;
-use ingress_gateway::routes::Routes;
 use ingress_gateway::server::Gateway;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -21,20 +17,14 @@ use support::{LIMIT, MANIFESTS, V1};
 
 async fn gateway(echo: &Echo, extra: &[&str]) -> Gateway {
     let mut argv = vec![
-        "ingress-gateway".to_owned(),
-        "-f".into(),
+        "-f".to_owned(),
         MANIFESTS.into(),
         "--listen".into(),
         "127.0.0.1:0".into(),
         format!("--endpoints=default/echo-v1:3000={}", echo.local_addr()),
     ];
     argv.extend(extra.iter().map(|a| (*a).to_owned()));
-    let args = Args::try_parse_from(argv).unwrap();
-    let mut built = ingress_gateway::config::build(&args);
-    let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-    Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args))
-        .await
-        .unwrap()
+    support::gateway(&argv).await
 }
 
 /// Writes `request` and reads until the server closes (or answers, then closes): what came
@@ -201,8 +191,7 @@ async fn a_slow_head_is_cut_off_and_extra_connections_wait() {
 async fn a_stop_gives_requests_in_flight_the_drain_timeout_then_closes_them() {
     // A backend that accepts and never answers: the request stays in flight.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let args = Args::try_parse_from([
-        "ingress-gateway".to_owned(),
+    let gateway = support::gateway(&[
         "-f".into(),
         MANIFESTS.into(),
         "--listen".into(),
@@ -214,12 +203,7 @@ async fn a_stop_gives_requests_in_flight_the_drain_timeout_then_closes_them() {
         "--drain-timeout".into(),
         "300ms".into(),
     ])
-    .unwrap();
-    let mut built = ingress_gateway::config::build(&args);
-    let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-    let gateway = Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args))
-        .await
-        .unwrap();
+    .await;
     let mut client = TcpStream::connect(gateway.local_addr()).await.unwrap();
     client
         .write_all(format!("GET / HTTP/1.1\r\nHost: {V1}\r\n\r\n").as_bytes())

@@ -112,7 +112,7 @@ struct World {
 impl World {
     async fn start(files: &[&Path]) -> World {
         let (echoes, endpoints) = echoes().await;
-        let mut argv = vec!["ingress-gateway".to_owned()];
+        let mut argv = Vec::new();
         for file in files {
             argv.push("-f".into());
             argv.push(file.display().to_string());
@@ -120,18 +120,10 @@ impl World {
         argv.extend(["--listen".into(), "127.0.0.1:0".into()]);
         argv.extend(["--reload-debounce".into(), "20ms".into()]);
         argv.extend(endpoints);
-        let args = Args::try_parse_from(argv).unwrap();
-        let mut built = ingress_gateway::config::build(&args);
-        assert!(built.problems.is_empty(), "{:?}", built.problems);
-        let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-        let gateway = Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args))
-            .await
-            .unwrap();
-        let reloader = Arc::new(Reloader::new(
-            args.clone(),
-            gateway.routes().clone(),
-            &built.problems,
-        ));
+        let (args, mut index) = support::build(&argv);
+        let gateway = support::serve(&args, &mut index).await;
+        // No problems to carry over: `build` saw none.
+        let reloader = Arc::new(Reloader::new(args.clone(), gateway.routes().clone(), &[]));
         let watch = Watch::spawn(reloader.clone(), args.reload_debounce, false);
         World {
             gateway,

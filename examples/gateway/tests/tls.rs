@@ -15,7 +15,6 @@ use http_body_util::Empty;
 use hyper_util::rt::TokioIo;
 use ingress_gateway::cli::Args;
 use ingress_gateway::echo::{Echo, EchoReply};
-use ingress_gateway::routes::Routes;
 use ingress_gateway::server::Gateway;
 use ingress_gateway::tls::TlsOptions;
 use ingress_kube::index::Index;
@@ -111,8 +110,7 @@ impl World {
             Echo::start("b-1", "default/svc-b").await.unwrap(),
         ];
         let mut argv = vec![
-            "ingress-gateway".to_owned(),
-            "-f".into(),
+            "-f".to_owned(),
             dir.display().to_string(),
             "--listen=127.0.0.1:0".into(),
             "--tls-listen=127.0.0.1:0".into(),
@@ -122,13 +120,8 @@ impl World {
         if with_default {
             argv.push("--default-certificate=default/fallback".into());
         }
-        let args = Args::try_parse_from(argv).unwrap();
-        let mut built = ingress_gateway::config::build(&args);
-        assert!(built.problems.is_empty(), "{:?}", built.problems);
-        let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-        let mut gateway = Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args))
-            .await
-            .unwrap();
+        let (args, mut index) = support::build(&argv);
+        let mut gateway = support::serve(&args, &mut index).await;
         let mut options = TlsOptions::from_args(&args);
         if let Some(timeout) = handshake_timeout {
             options.handshake_timeout = timeout;
@@ -140,7 +133,7 @@ impl World {
         World {
             gateway,
             args,
-            index: built.index,
+            index,
             echoes,
             dir,
             a,

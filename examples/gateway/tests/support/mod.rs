@@ -1,21 +1,28 @@
-//! What the gateway's test files share: bounded waits, one request and its answer, and the
-//! gateway binary run as a process of its own (for the tests that measure it or read its log).
+//! What the gateway's test files share: bounded waits, the gateway in-process, one request and
+//! its answer, and the gateway binary run as a process of its own (for the tests that measure
+//! it or read its log).
 
 #![allow(dead_code, unreachable_pub)] // each test file uses its own part; `pub` for them
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use clap::Parser;
 use http::{Request, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use ingress_gateway::cli::Args;
 use ingress_gateway::echo::{EchoReply, REPLICA_HEADER};
+use ingress_gateway::routes::Routes;
+use ingress_gateway::server::Gateway;
+use ingress_kube::index::Index;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader, Lines};
 use tokio::process::{Child, ChildStderr, Command};
 
@@ -37,6 +44,30 @@ pub async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
         Ok(output) => output,
         Err(_) => panic!("{what}: not within {LIMIT:?}"),
     }
+}
+
+/// The binary's arguments (`args`, without its name) parsed, and their manifests and
+/// `--endpoints` built as the binary builds them; they must build without problems.
+pub fn build(args: &[String]) -> (Args, Index) {
+    let argv = std::iter::once("ingress-gateway".to_owned()).chain(args.iter().cloned());
+    let args = Args::try_parse_from(argv).unwrap();
+    let built = ingress_gateway::config::build(&args);
+    assert!(built.problems.is_empty(), "{:?}", built.problems);
+    (args, built.index)
+}
+
+/// A gateway in-process on the `--listen` address of `args`, serving `index`.
+pub async fn serve(args: &Args, index: &mut Index) -> Gateway {
+    let routes = Arc::new(Routes::new(index.snapshot().snapshot));
+    Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(args))
+        .await
+        .unwrap()
+}
+
+/// [`build`], then [`serve`].
+pub async fn gateway(args: &[String]) -> Gateway {
+    let (args, mut index) = build(args);
+    serve(&args, &mut index).await
 }
 
 /// What one request got.
