@@ -22,7 +22,7 @@ use ingress_gateway::server::Server;
 
 mod support;
 
-use support::{HttpClient, LIMIT, MANIFESTS, Reply, V1, V2, bounded, client};
+use support::{HttpClient, LIMIT, MANIFESTS, Reply, V1, V2, bounded, client, websocket};
 
 /// Ingresses beside the founding example: a Service without endpoints and one whose only
 /// endpoint is dead, and a slow one.
@@ -483,16 +483,7 @@ async fn a_websocket_through_the_gateway_echoes_messages() {
     use tokio_tungstenite::tungstenite::Message;
 
     let world = World::start().await;
-    let stream = bounded("connect", tokio::net::TcpStream::connect(world.addr()))
-        .await
-        .unwrap();
-    // The URL gives the `Host`; the socket is the gateway's.
-    let (mut socket, response) = bounded(
-        "WebSocket handshake",
-        tokio_tungstenite::client_async(format!("ws://{V1}/chat"), stream),
-    )
-    .await
-    .expect("the handshake went through the gateway");
+    let (mut socket, response) = websocket(world.addr(), &format!("ws://{V1}/chat")).await;
     // tungstenite checked `Upgrade`, `Connection` and `Sec-WebSocket-Accept`, which only the
     // backend could compute from the key it received.
     assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
@@ -533,15 +524,7 @@ async fn a_websocket_through_the_gateway_echoes_messages() {
     assert_eq!(world.gateway.tunnels().opened(), 1);
 
     // A WebSocket still open when the gateway stops is closed by the stop.
-    let stream = bounded("connect", tokio::net::TcpStream::connect(world.addr()))
-        .await
-        .unwrap();
-    let (mut open, _) = bounded(
-        "WebSocket handshake",
-        tokio_tungstenite::client_async(format!("ws://{V2}/"), stream),
-    )
-    .await
-    .unwrap();
+    let (mut open, _) = websocket(world.addr(), &format!("ws://{V2}/")).await;
     bounded("send", open.send(Message::text("still here")))
         .await
         .unwrap();

@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 mod support;
 
-use support::{HttpClient, LIMIT, Reply, V1, V2, bounded, client};
+use support::{HttpClient, LIMIT, Reply, V1, V2, bounded, client, websocket};
 
 /// The founding example's manifests, as text.
 const FOUNDING: &str = include_str!("../../manifests/echo.yaml");
@@ -257,15 +257,7 @@ async fn a_hundred_edits_reroute_while_clients_and_a_websocket_carry_on() {
             ))
         })
         .collect();
-    let stream = bounded("connect", tokio::net::TcpStream::connect(world.addr()))
-        .await
-        .unwrap();
-    let (mut socket, _) = bounded(
-        "WebSocket handshake",
-        tokio_tungstenite::client_async(format!("ws://{V2}/ws"), stream),
-    )
-    .await
-    .unwrap();
+    let (mut socket, _) = websocket(world.addr(), &format!("ws://{V2}/ws")).await;
 
     let mut times = Vec::with_capacity(EDITS);
     let mut previous = V1.to_owned();

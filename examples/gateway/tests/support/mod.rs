@@ -211,6 +211,25 @@ where
     reply
 }
 
+/// A WebSocket to `url` through the gateway at `addr` (the URL gives the `Host`; the socket is
+/// the gateway's), each step bounded by [`LIMIT`]: the socket and the handshake's answer.
+pub async fn websocket(addr: SocketAddr, url: &str) -> (WebSocket, WebSocketAnswer) {
+    let stream = bounded("connect", tokio::net::TcpStream::connect(addr))
+        .await
+        .unwrap();
+    bounded(
+        "WebSocket handshake",
+        tokio_tungstenite::client_async(url, stream),
+    )
+    .await
+    .expect("the handshake went through the gateway")
+}
+
+/// The socket of [`websocket`].
+pub type WebSocket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+/// The handshake's answer of [`websocket`].
+pub type WebSocketAnswer = tokio_tungstenite::tungstenite::handshake::client::Response;
+
 /// The gateway binary, started with `args` and `RUST_LOG=info`; its log (stderr) is read line
 /// by line.
 pub struct Binary {
