@@ -7,11 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use http::Request;
 use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use ingress_gateway::admin::{Admin, AdminState};
 use ingress_gateway::echo::Echo;
 use ingress_gateway::metrics::Metrics;
@@ -19,9 +16,7 @@ use serde_json::Value;
 
 mod support;
 
-use support::{Binary, MANIFESTS, V1, V2, WAIT, client};
-
-type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+use support::{Binary, HttpClient, MANIFESTS, V1, V2, WAIT, client};
 
 /// A GET of `url` (with `Host: host`, if given): status and body.
 async fn get(client: &HttpClient, url: &str, host: Option<&str>) -> (u16, String) {
@@ -30,7 +25,7 @@ async fn get(client: &HttpClient, url: &str, host: Option<&str>) -> (u16, String
         request = request.header("host", host);
     }
     let reply = support::send(client, request.body(Empty::new()).unwrap()).await;
-    (reply.status, reply.body)
+    (reply.status.as_u16(), reply.body)
 }
 
 /// The samples of a text exposition, by `name{labels}`.

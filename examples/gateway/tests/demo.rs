@@ -8,9 +8,12 @@ use clap::Parser;
 use ingress_gateway::cli::Args;
 use ingress_gateway::demo::{Demo, Expect, UNKNOWN_HOST};
 
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
-const V2: &str = "v2.echo.192.168.49.5.sslip.io";
-const LIMIT: Duration = Duration::from_secs(30);
+mod support;
+
+use support::{MANIFESTS, V1, V2};
+
+/// The longest the demo's start, its checks or its stop may take.
+const DEMO_WAIT: Duration = Duration::from_secs(30);
 
 fn set(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|n| (*n).to_owned()).collect()
@@ -18,18 +21,17 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_serves_the_founding_example() {
-    let manifests = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/echo.yaml");
     let args = Args::try_parse_from([
         "ingress-gateway",
         "--demo",
         "--check",
         "-f",
-        manifests,
+        MANIFESTS,
         "--listen",
         "127.0.0.1:0",
     ])
     .unwrap();
-    let demo = tokio::time::timeout(LIMIT, Demo::start(&args))
+    let demo = tokio::time::timeout(DEMO_WAIT, Demo::start(&args))
         .await
         .expect("the demo starts in time")
         .expect("the demo starts");
@@ -70,7 +72,7 @@ async fn the_demo_serves_the_founding_example() {
     );
 
     // The answers through the gateway.
-    let outcomes = tokio::time::timeout(LIMIT, demo.run_checks())
+    let outcomes = tokio::time::timeout(DEMO_WAIT, demo.run_checks())
         .await
         .unwrap();
     for outcome in &outcomes {
@@ -105,5 +107,5 @@ async fn the_demo_serves_the_founding_example() {
         "{curl:?}"
     );
 
-    tokio::time::timeout(LIMIT, demo.stop()).await.unwrap();
+    tokio::time::timeout(DEMO_WAIT, demo.stop()).await.unwrap();
 }

@@ -3,18 +3,14 @@
 //! endpoint is dead the answer is a 502, counted as an upstream error.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use bytes::Bytes;
-use clap::Parser;
 use http::Request;
 use http_body_util::{Empty, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use ingress_gateway::cli::Args;
 use ingress_gateway::echo::Echo;
-use ingress_gateway::routes::Routes;
 use ingress_gateway::server::Gateway;
 
 mod support;
@@ -35,8 +31,7 @@ async fn gateway(v1: &[SocketAddr], v2: &[SocketAddr]) -> Gateway {
             .collect::<Vec<_>>()
             .join(",")
     };
-    let args = Args::try_parse_from([
-        "ingress-gateway".to_owned(),
+    support::gateway(&[
         "-f".into(),
         MANIFESTS.into(),
         "--listen".into(),
@@ -44,13 +39,7 @@ async fn gateway(v1: &[SocketAddr], v2: &[SocketAddr]) -> Gateway {
         format!("--endpoints=default/echo-v1:3000={}", list(v1)),
         format!("--endpoints=default/echo-v2:3000={}", list(v2)),
     ])
-    .unwrap();
-    let mut built = ingress_gateway::config::build(&args);
-    assert!(built.problems.is_empty(), "{:?}", built.problems);
-    let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-    Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args))
-        .await
-        .unwrap()
+    .await
 }
 
 /// One request: its status and the replica that answered.
@@ -61,7 +50,7 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let reply = support::send(client, request).await;
-    (reply.status, reply.replica)
+    (reply.status.as_u16(), reply.replica)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

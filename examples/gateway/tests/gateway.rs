@@ -2,43 +2,27 @@
 //! and a hyper client, HTTP/1.1 and HTTP/2 with prior knowledge.
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use clap::Parser;
 use std::convert::Infallible;
 use std::future::{Ready, ready};
 use std::task::{Context, Poll};
 
 use http::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
 use http_body_util::channel::Channel;
-use http_body_util::{BodyExt, Empty};
 use hyper::body::{Frame, Incoming};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use ingress_gateway::cli::Args;
-use ingress_gateway::echo::{Echo, EchoReply};
-use ingress_gateway::routes::Routes;
+use hyper_util::rt::TokioIo;
+use ingress_gateway::echo::Echo;
 use ingress_gateway::server::Gateway;
 use ingress_gateway::server::Server;
 
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
-const V2: &str = "v2.echo.192.168.49.5.sslip.io";
+mod support;
 
-/// Every await on the network is bounded by this.
-const LIMIT: Duration = Duration::from_secs(10);
-
-async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
-    match tokio::time::timeout(LIMIT, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("{what}: no answer within {LIMIT:?}"),
-    }
-}
+use support::{HttpClient, LIMIT, MANIFESTS, Reply, V1, V2, bounded, client, websocket};
 
 /// Ingresses beside the founding example: a Service without endpoints and one whose only
 /// endpoint is dead, and a slow one.
@@ -190,11 +174,9 @@ impl World {
         let raw_addr = raw_listener.local_addr().unwrap();
         let (heads, raw_heads) = tokio::sync::mpsc::unbounded_channel();
         let raw = raw_upgrade_backend(raw_listener, heads);
-        let founding = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/echo.yaml");
-        let args = Args::try_parse_from([
-            "ingress-gateway".to_owned(),
+        let gateway = support::gateway(&[
             "-f".into(),
-            founding.into(),
+            MANIFESTS.into(),
             "-f".into(),
             dir.display().to_string(),
             "--listen".into(),
@@ -214,13 +196,7 @@ impl World {
             "--response-timeout".into(),
             "500ms".into(),
         ])
-        .unwrap();
-        let mut built = ingress_gateway::config::build(&args);
-        assert!(built.problems.is_empty(), "{:?}", built.problems);
-        let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-        let gateway = Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args))
-            .await
-            .unwrap();
+        .await;
         World {
             gateway,
             echoes,
@@ -247,43 +223,13 @@ impl World {
     }
 }
 
-type TestClient = Client<HttpConnector, Empty<Bytes>>;
-
-fn http1() -> TestClient {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
 /// HTTP/2 with prior knowledge to the gateway, the host in `:authority` (the URI), as an
 /// HTTP/2 client sends it.
-async fn get_h2(gateway: SocketAddr, host: &str, path: &str) -> Answer {
+async fn get_h2(gateway: SocketAddr, host: &str, path: &str) -> Reply {
     let stream = bounded("connect", tokio::net::TcpStream::connect(gateway))
         .await
         .unwrap();
-    let (mut sender, connection) = bounded(
-        "h2 handshake",
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)),
-    )
-    .await
-    .unwrap();
-    let driver = tokio::spawn(connection);
-    let request = Request::get(format!("http://{host}{path}"))
-        .version(http::Version::HTTP_2)
-        .body(Empty::<Bytes>::new())
-        .unwrap();
-    let response = bounded("h2 request", sender.send_request(request))
-        .await
-        .unwrap();
-    assert_eq!(response.version(), http::Version::HTTP_2);
-    let status = response.status();
-    let body = bounded("h2 body", response.into_body().collect())
-        .await
-        .unwrap();
-    drop(sender);
-    let _ = bounded("h2 close", driver).await;
-    Answer {
-        status,
-        text: String::from_utf8_lossy(&body.to_bytes()).into_owned(),
-    }
+    support::h2_get(stream, &format!("http://{host}{path}")).await
 }
 
 /// HTTP/1.1 through the pooled client, or HTTP/2.
@@ -295,61 +241,36 @@ enum Proto {
 
 async fn get_with(
     proto: Proto,
-    client: &TestClient,
+    client: &HttpClient,
     gateway: SocketAddr,
     host: &str,
     path: &str,
-) -> Answer {
+) -> Reply {
     match proto {
         Proto::H1 => get(client, gateway, host, path, &[]).await,
         Proto::H2 => get_h2(gateway, host, path).await,
     }
 }
 
-struct Answer {
-    status: StatusCode,
-    text: String,
-}
-
-impl Answer {
-    fn echo(&self) -> EchoReply {
-        EchoReply::parse(&self.text)
-            .unwrap_or_else(|| panic!("not an echo reply ({}): {}", self.status, self.text))
-    }
-}
-
 async fn get(
-    client: &TestClient,
+    client: &HttpClient,
     gateway: SocketAddr,
     host: &str,
     path: &str,
     headers: &[(&str, &str)],
-) -> Answer {
-    let mut request = Request::get(format!("http://{gateway}{path}")).header("host", host);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request.body(Empty::new()).unwrap();
-    let response = bounded("request", client.request(request)).await.unwrap();
-    let status = response.status();
-    let body = bounded("body", response.into_body().collect())
-        .await
-        .unwrap();
-    Answer {
-        status,
-        text: String::from_utf8_lossy(&body.to_bytes()).into_owned(),
-    }
+) -> Reply {
+    support::get_within(client, gateway, Some(host), path, headers, LIMIT).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_founding_example_routes_by_host_over_both_protocols() {
     let world = World::start().await;
-    let client = http1();
+    let client = client();
     for proto in [Proto::H1, Proto::H2] {
         let mut v1 = BTreeSet::new();
         for _ in 0..6 {
             let answer = get_with(proto, &client, world.addr(), V1, "/some/path?q=1").await;
-            assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
             let reply = answer.echo();
             assert_eq!(reply.service, "default/echo-v1");
             assert_eq!(
@@ -367,11 +288,11 @@ async fn the_founding_example_routes_by_host_over_both_protocols() {
         assert!(
             answer.echo().replica.starts_with("echo-v2-"),
             "{}",
-            answer.text
+            answer.body
         );
 
         let answer = get_with(proto, &client, world.addr(), "unknown.example", "/").await;
-        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.text);
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.body);
     }
     world.stop().await;
 }
@@ -379,27 +300,27 @@ async fn the_founding_example_routes_by_host_over_both_protocols() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unavailable_dead_and_slow_backends_get_503_502_504() {
     let world = World::start().await;
-    let client = http1();
+    let client = client();
     let answer = get(&client, world.addr(), "empty.example", "/", &[]).await;
     assert_eq!(
         answer.status,
         StatusCode::SERVICE_UNAVAILABLE,
         "{}",
-        answer.text
+        answer.body
     );
     assert!(
-        answer.text.contains("no ready endpoints"),
+        answer.body.contains("no ready endpoints"),
         "{}",
-        answer.text
+        answer.body
     );
     let answer = get(&client, world.addr(), "dead.example", "/", &[]).await;
-    assert_eq!(answer.status, StatusCode::BAD_GATEWAY, "{}", answer.text);
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY, "{}", answer.body);
     let answer = get(&client, world.addr(), "slow.example", "/", &[]).await;
     assert_eq!(
         answer.status,
         StatusCode::GATEWAY_TIMEOUT,
         "{}",
-        answer.text
+        answer.body
     );
     // The gateway is still fine.
     assert_eq!(
@@ -413,7 +334,7 @@ async fn unavailable_dead_and_slow_backends_get_503_502_504() {
 async fn hop_by_hop_headers_stay_and_the_upstream_learns_who_asked() {
     let world = World::start().await;
     let answer = get(
-        &http1(),
+        &client(),
         world.addr(),
         V1,
         "/",
@@ -458,7 +379,7 @@ async fn hop_by_hop_headers_stay_and_the_upstream_learns_who_asked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_hosts_get_400_and_healthz_never_shadows_a_rule() {
     let world = World::start().await;
-    let client = http1();
+    let client = client();
     for bad in [
         "user@x",
         "user@v1.echo.192.168.49.5.sslip.io",
@@ -470,12 +391,12 @@ async fn malformed_hosts_get_400_and_healthz_never_shadows_a_rule() {
             answer.status,
             StatusCode::BAD_REQUEST,
             "{bad}: {}",
-            answer.text
+            answer.body
         );
     }
     let answer = get(&client, world.addr(), "127.0.0.1", "/healthz", &[]).await;
     assert_eq!(
-        (answer.status, answer.text.as_str()),
+        (answer.status, answer.body.as_str()),
         (StatusCode::OK, "ok\n")
     );
     // The v1 host's `/` Prefix rule claims /healthz: it goes to the backend.
@@ -562,16 +483,7 @@ async fn a_websocket_through_the_gateway_echoes_messages() {
     use tokio_tungstenite::tungstenite::Message;
 
     let world = World::start().await;
-    let stream = bounded("connect", tokio::net::TcpStream::connect(world.addr()))
-        .await
-        .unwrap();
-    // The URL gives the `Host`; the socket is the gateway's.
-    let (mut socket, response) = bounded(
-        "WebSocket handshake",
-        tokio_tungstenite::client_async(format!("ws://{V1}/chat"), stream),
-    )
-    .await
-    .expect("the handshake went through the gateway");
+    let (mut socket, response) = websocket(world.addr(), &format!("ws://{V1}/chat")).await;
     // tungstenite checked `Upgrade`, `Connection` and `Sec-WebSocket-Accept`, which only the
     // backend could compute from the key it received.
     assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
@@ -598,7 +510,7 @@ async fn a_websocket_through_the_gateway_echoes_messages() {
     assert_eq!(world.gateway.tunnels().open(), 1);
 
     // Plain requests go on beside it.
-    let answer = get(&http1(), world.addr(), V2, "/", &[]).await;
+    let answer = get(&client(), world.addr(), V2, "/", &[]).await;
     assert_eq!(answer.status, StatusCode::OK);
 
     bounded("close", socket.close(None)).await.unwrap();
@@ -612,15 +524,7 @@ async fn a_websocket_through_the_gateway_echoes_messages() {
     assert_eq!(world.gateway.tunnels().opened(), 1);
 
     // A WebSocket still open when the gateway stops is closed by the stop.
-    let stream = bounded("connect", tokio::net::TcpStream::connect(world.addr()))
-        .await
-        .unwrap();
-    let (mut open, _) = bounded(
-        "WebSocket handshake",
-        tokio_tungstenite::client_async(format!("ws://{V2}/"), stream),
-    )
-    .await
-    .unwrap();
+    let (mut open, _) = websocket(world.addr(), &format!("ws://{V2}/")).await;
     bounded("send", open.send(Message::text("still here")))
         .await
         .unwrap();
@@ -687,14 +591,14 @@ async fn an_upgrade_reaches_the_backend_with_its_handshake_and_tunnels_any_proto
 
     // An upgrade the backend does not accept is an ordinary answer, which saw the handshake.
     let answer = get(
-        &http1(),
+        &client(),
         world.addr(),
         V1,
         "/",
         &[("connection", "Upgrade"), ("upgrade", "foo/1")],
     )
     .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let reply = answer.echo();
     assert_eq!(reply.header("upgrade"), ["foo/1"]);
     assert_eq!(reply.header("connection"), ["upgrade"]);
@@ -704,7 +608,7 @@ async fn an_upgrade_reaches_the_backend_with_its_handshake_and_tunnels_any_proto
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_an_upgrade_asked_connection_and_upgrade_are_stripped() {
     let world = World::start().await;
-    let client = http1();
+    let client = client();
     for headers in [
         // `Upgrade` alone is no upgrade: `Connection` does not name it.
         &[("upgrade", "websocket"), ("connection", "keep-alive")][..],
@@ -712,7 +616,7 @@ async fn without_an_upgrade_asked_connection_and_upgrade_are_stripped() {
         &[("connection", "upgrade")][..],
     ] {
         let answer = get(&client, world.addr(), V1, "/", headers).await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         let reply = answer.echo();
         assert!(reply.header("upgrade").is_empty(), "{headers:?}: {reply:?}");
         assert!(
@@ -732,11 +636,11 @@ async fn without_an_upgrade_asked_connection_and_upgrade_are_stripped() {
         &[("connection", "upgrade"), ("upgrade", "websocket")],
     )
     .await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
     assert!(
-        answer.text.contains("Sec-WebSocket-Version"),
+        answer.body.contains("Sec-WebSocket-Version"),
         "{}",
-        answer.text
+        answer.body
     );
     assert_eq!(world.gateway.tunnels().opened(), 0);
     world.stop().await;

@@ -4,37 +4,27 @@
 //! gateway from serving the next client.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
-use ingress_gateway::cli::Args;
 use ingress_gateway::echo::Echo;
-use ingress_gateway::routes::Routes;
 use ingress_gateway::server::Gateway;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const MANIFESTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/echo.yaml");
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
-const WAIT: Duration = Duration::from_secs(10);
+mod support;
+
+use support::{LIMIT, MANIFESTS, V1};
 
 async fn gateway(echo: &Echo, extra: &[&str]) -> Gateway {
     let mut argv = vec![
-        "ingress-gateway".to_owned(),
-        "-f".into(),
+        "-f".to_owned(),
         MANIFESTS.into(),
         "--listen".into(),
         "127.0.0.1:0".into(),
         format!("--endpoints=default/echo-v1:3000={}", echo.local_addr()),
     ];
     argv.extend(extra.iter().map(|a| (*a).to_owned()));
-    let args = Args::try_parse_from(argv).unwrap();
-    let mut built = ingress_gateway::config::build(&args);
-    let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-    Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args))
-        .await
-        .unwrap()
+    support::gateway(&argv).await
 }
 
 /// Writes `request` and reads until the server closes (or answers, then closes): what came
@@ -43,7 +33,7 @@ async fn exchange(addr: SocketAddr, request: &[u8]) -> String {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(request).await.unwrap();
     let mut answer = Vec::new();
-    let _ = tokio::time::timeout(WAIT, stream.read_to_end(&mut answer)).await;
+    let _ = tokio::time::timeout(LIMIT, stream.read_to_end(&mut answer)).await;
     String::from_utf8_lossy(&answer).into_owned()
 }
 
@@ -137,7 +127,7 @@ async fn a_slow_head_is_cut_off_and_extra_connections_wait() {
     let started = Instant::now();
     slow.write_all(b"GET / HTTP/1.1\r\nHost: ").await.unwrap();
     let mut closed = false;
-    while started.elapsed() < WAIT {
+    while started.elapsed() < LIMIT {
         tokio::time::sleep(Duration::from_millis(100)).await;
         if slow.write_all(b"x").await.is_err() {
             closed = true;
@@ -154,7 +144,7 @@ async fn a_slow_head_is_cut_off_and_extra_connections_wait() {
     }
     assert!(
         closed,
-        "the slow client still held its connection after {WAIT:?}"
+        "the slow client still held its connection after {LIMIT:?}"
     );
     eprintln!("slow head cut off after {:?}", started.elapsed());
     serves(addr).await;
@@ -186,7 +176,7 @@ async fn a_slow_head_is_cut_off_and_extra_connections_wait() {
         "served beyond the limit: {answer:?}"
     );
     drop(hold);
-    tokio::time::timeout(WAIT, third.read_to_end(&mut answer))
+    tokio::time::timeout(LIMIT, third.read_to_end(&mut answer))
         .await
         .expect("served once a slot is free")
         .unwrap();
@@ -201,8 +191,7 @@ async fn a_slow_head_is_cut_off_and_extra_connections_wait() {
 async fn a_stop_gives_requests_in_flight_the_drain_timeout_then_closes_them() {
     // A backend that accepts and never answers: the request stays in flight.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let args = Args::try_parse_from([
-        "ingress-gateway".to_owned(),
+    let gateway = support::gateway(&[
         "-f".into(),
         MANIFESTS.into(),
         "--listen".into(),
@@ -214,19 +203,14 @@ async fn a_stop_gives_requests_in_flight_the_drain_timeout_then_closes_them() {
         "--drain-timeout".into(),
         "300ms".into(),
     ])
-    .unwrap();
-    let mut built = ingress_gateway::config::build(&args);
-    let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-    let gateway = Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args))
-        .await
-        .unwrap();
+    .await;
     let mut client = TcpStream::connect(gateway.local_addr()).await.unwrap();
     client
         .write_all(format!("GET / HTTP/1.1\r\nHost: {V1}\r\n\r\n").as_bytes())
         .await
         .unwrap();
     // The request has reached the silent backend.
-    let (_held, _) = tokio::time::timeout(WAIT, silent.accept())
+    let (_held, _) = tokio::time::timeout(LIMIT, silent.accept())
         .await
         .unwrap()
         .unwrap();
@@ -242,6 +226,6 @@ async fn a_stop_gives_requests_in_flight_the_drain_timeout_then_closes_them() {
     );
     // The client's connection was closed, unanswered.
     let mut rest = Vec::new();
-    let read = tokio::time::timeout(WAIT, client.read_to_end(&mut rest)).await;
+    let read = tokio::time::timeout(LIMIT, client.read_to_end(&mut rest)).await;
     assert!(read.is_ok() && rest.is_empty(), "{rest:?}");
 }

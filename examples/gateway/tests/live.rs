@@ -8,25 +8,22 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use clap::Parser;
-use http::Request;
-use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use ingress_apiserver::{ApiServer, Kubectl};
 use ingress_gateway::cli::Args;
 use ingress_gateway::demo::Demo;
-use ingress_gateway::echo::{Echo, REPLICA_HEADER};
+use ingress_gateway::echo::Echo;
 use ingress_gateway::live::Live;
 use serde_json::json;
 
-/// The longest any one wait (a start, a kubectl run, routes following a change) may take.
-const WAIT: Duration = Duration::from_secs(30);
+mod support;
+
+use support::{HttpClient, V1, V2, client};
+
+/// The longest any one wait (a start, a kubectl run, routes following a change) may take:
+/// longer than [`support::WAIT`], for the API server, its watches and kubectl.
+const KUBE_WAIT: Duration = Duration::from_secs(30);
 const SEED_V1: &str = include_str!("../../../testdata/seed/echo-v1.yaml");
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
-const V2: &str = "v2.echo.192.168.49.5.sslip.io";
 const RENAMED: &str = "renamed.echo.192.168.49.5.sslip.io";
 
 /// Our class, the cluster default, as installing the gateway would create it.
@@ -55,42 +52,30 @@ fn answer(status: u16, replica: Option<&str>) -> Answer {
 }
 
 struct Http {
-    client: Client<HttpConnector, Empty<Bytes>>,
+    client: HttpClient,
     gateway: SocketAddr,
 }
 
 impl Http {
     fn new(gateway: SocketAddr) -> Http {
         Http {
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: client(),
             gateway,
         }
     }
 
     async fn get(&self, host: &str) -> Answer {
-        let request = Request::get(format!("http://{}/", self.gateway))
-            .header("host", host)
-            .body(Empty::new())
-            .unwrap();
-        let exchange = async {
-            let response = self.client.request(request).await.expect("an answer");
-            let status = response.status().as_u16();
-            let replica = response
-                .headers()
-                .get(REPLICA_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            response.into_body().collect().await.expect("the body");
-            Answer { status, replica }
-        };
-        tokio::time::timeout(WAIT, exchange)
-            .await
-            .unwrap_or_else(|_| panic!("no answer for {host} within {WAIT:?}"))
+        let reply =
+            support::get_within(&self.client, self.gateway, Some(host), "/", &[], KUBE_WAIT).await;
+        Answer {
+            status: reply.status.as_u16(),
+            replica: reply.replica,
+        }
     }
 
-    /// Asks until `host` gets `want` (polls every 50 ms, for at most [`WAIT`]).
+    /// Asks until `host` gets `want` (polls every 50 ms, for at most [`KUBE_WAIT`]).
     async fn until(&self, host: &str, want: &Answer) {
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + KUBE_WAIT;
         loop {
             let got = self.get(host).await;
             if &got == want {
@@ -98,7 +83,7 @@ impl Http {
             }
             assert!(
                 Instant::now() < deadline,
-                "{host}: still {got:?} after {WAIT:?}, want {want:?}"
+                "{host}: still {got:?} after {KUBE_WAIT:?}, want {want:?}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -145,11 +130,14 @@ async fn routes_follow_the_cluster_without_a_restart() {
     ])
     .unwrap();
     let client = kube::Client::try_from(kube::Config::new(server.url().parse().unwrap())).unwrap();
-    let live = tokio::time::timeout(WAIT, Live::start(client, &args, std::future::pending()))
-        .await
-        .expect("the first snapshot in time")
-        .expect("live mode starts")
-        .expect("not cancelled");
+    let live = tokio::time::timeout(
+        KUBE_WAIT,
+        Live::start(client, &args, std::future::pending()),
+    )
+    .await
+    .expect("the first snapshot in time")
+    .expect("live mode starts")
+    .expect("not cancelled");
     let http = Http::new(live.local_addr());
     let kubectl = Kubectl::new(&server).unwrap();
 
@@ -158,7 +146,7 @@ async fn routes_follow_the_cluster_without_a_restart() {
     assert_eq!(http.get(RENAMED).await, answer(404, None));
 
     // The leader writes our address in the status of the Ingress it serves.
-    let deadline = Instant::now() + WAIT;
+    let deadline = Instant::now() + KUBE_WAIT;
     loop {
         let ingress = store
             .get(
@@ -200,7 +188,7 @@ async fn routes_follow_the_cluster_without_a_restart() {
     http.until(RENAMED, &answer(404, None)).await;
 
     // Stopping releases the Lease for the next replica.
-    tokio::time::timeout(WAIT, live.stop())
+    tokio::time::timeout(KUBE_WAIT, live.stop())
         .await
         .expect("stops in time");
     let lease = store
@@ -285,10 +273,10 @@ async fn answering(http: &Http, host: &str, rounds: usize) -> Vec<Option<String>
 }
 
 /// Asks until the replicas answering `host` over six requests are `want` (bounded by
-/// [`WAIT`]).
+/// [`KUBE_WAIT`]).
 async fn until_replicas(http: &Http, host: &str, want: &[&str]) {
     let want: Vec<Option<String>> = want.iter().map(|r| Some((*r).to_owned())).collect();
-    let deadline = Instant::now() + WAIT;
+    let deadline = Instant::now() + KUBE_WAIT;
     loop {
         let got = answering(http, host, 6).await;
         if got == want {
@@ -296,7 +284,7 @@ async fn until_replicas(http: &Http, host: &str, want: &[&str]) {
         }
         assert!(
             Instant::now() < deadline,
-            "{host}: answered by {got:?} after {WAIT:?}, want {want:?}"
+            "{host}: answered by {got:?} after {KUBE_WAIT:?}, want {want:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -324,13 +312,15 @@ async fn the_kube_demo_follows_kubectl_apply_scale_and_delete() {
         "127.0.0.1:0",
     ])
     .unwrap();
-    let demo = tokio::time::timeout(WAIT, Demo::start(&args))
+    let demo = tokio::time::timeout(KUBE_WAIT, Demo::start(&args))
         .await
         .expect("the demo starts in time")
         .expect("the demo starts");
     let v1_replicas = ["echo-v1-1", "echo-v1-2", "echo-v1-3"];
     assert_eq!(demo.replicas(), v1_replicas);
-    let outcomes = tokio::time::timeout(WAIT, demo.run_checks()).await.unwrap();
+    let outcomes = tokio::time::timeout(KUBE_WAIT, demo.run_checks())
+        .await
+        .unwrap();
     assert_eq!(outcomes.len(), 5, "3 x v1, unknown host, /healthz");
     for outcome in &outcomes {
         assert!(outcome.ok(), "{outcome}");
@@ -381,7 +371,7 @@ async fn the_kube_demo_follows_kubectl_apply_scale_and_delete() {
 
     kubectl.ok(&["delete", "-f", &v2_file]).await.unwrap();
     http.until(V2, &answer(404, None)).await;
-    let deadline = Instant::now() + WAIT;
+    let deadline = Instant::now() + KUBE_WAIT;
     while demo.replicas() != v1_replicas {
         assert!(
             Instant::now() < deadline,

@@ -3,7 +3,6 @@
 //! and a WebSocket stays open; invalid edits refused; a ConfigMap-style `..data` swap; and
 //! SIGHUP, sent to a gateway process of its own (never to the test process).
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,9 +14,7 @@ use clap::Parser;
 use futures::{SinkExt, StreamExt};
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use ingress_gateway::cli::Args;
 use ingress_gateway::echo::{Echo, EchoReply};
 use ingress_gateway::reload::{Outcome, Reloader, Watch};
@@ -25,19 +22,12 @@ use ingress_gateway::routes::Routes;
 use ingress_gateway::server::Gateway;
 use tokio_tungstenite::tungstenite::Message;
 
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
-const V2: &str = "v2.echo.192.168.49.5.sslip.io";
+mod support;
+
+use support::{HttpClient, LIMIT, Reply, V1, V2, bounded, client, websocket};
+
+/// The founding example's manifests, as text.
 const FOUNDING: &str = include_str!("../../manifests/echo.yaml");
-
-/// Every await on the network, and every wait for a reload, is bounded by this.
-const LIMIT: Duration = Duration::from_secs(10);
-
-async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
-    match tokio::time::timeout(LIMIT, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("{what}: not within {LIMIT:?}"),
-    }
-}
 
 /// The founding example's documents.
 fn founding_documents() -> Vec<&'static str> {
@@ -122,7 +112,7 @@ struct World {
 impl World {
     async fn start(files: &[&Path]) -> World {
         let (echoes, endpoints) = echoes().await;
-        let mut argv = vec!["ingress-gateway".to_owned()];
+        let mut argv = Vec::new();
         for file in files {
             argv.push("-f".into());
             argv.push(file.display().to_string());
@@ -130,18 +120,10 @@ impl World {
         argv.extend(["--listen".into(), "127.0.0.1:0".into()]);
         argv.extend(["--reload-debounce".into(), "20ms".into()]);
         argv.extend(endpoints);
-        let args = Args::try_parse_from(argv).unwrap();
-        let mut built = ingress_gateway::config::build(&args);
-        assert!(built.problems.is_empty(), "{:?}", built.problems);
-        let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-        let gateway = Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args))
-            .await
-            .unwrap();
-        let reloader = Arc::new(Reloader::new(
-            args.clone(),
-            gateway.routes().clone(),
-            &built.problems,
-        ));
+        let (args, mut index) = support::build(&argv);
+        let gateway = support::serve(&args, &mut index).await;
+        // No problems to carry over: `build` saw none.
+        let reloader = Arc::new(Reloader::new(args.clone(), gateway.routes().clone(), &[]));
         let watch = Watch::spawn(reloader.clone(), args.reload_debounce, false);
         World {
             gateway,
@@ -164,39 +146,21 @@ impl World {
     }
 }
 
-type TestClient = Client<HttpConnector, Empty<Bytes>>;
-
-fn client() -> TestClient {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
-/// Status and echo reply (if it is one) of `GET /` for `host`.
-async fn get(client: &TestClient, gateway: SocketAddr, host: &str) -> (StatusCode, String) {
-    let request = Request::get(format!("http://{gateway}/"))
-        .header("host", host)
-        .body(Empty::new())
-        .unwrap();
-    let response = bounded("request", client.request(request)).await.unwrap();
-    let status = response.status();
-    let body = bounded("body", response.into_body().collect())
-        .await
-        .unwrap();
-    (
-        status,
-        String::from_utf8_lossy(&body.to_bytes()).into_owned(),
-    )
+/// `GET /` for `host`.
+async fn get(client: &HttpClient, gateway: SocketAddr, host: &str) -> Reply {
+    support::get_within(client, gateway, Some(host), "/", &[], LIMIT).await
 }
 
 /// The Service that answered `host`, if an echo did.
-async fn served_by(client: &TestClient, gateway: SocketAddr, host: &str) -> Option<String> {
-    let (status, text) = get(client, gateway, host).await;
-    (status == StatusCode::OK)
-        .then(|| EchoReply::parse(&text).map(|r| r.service))
+async fn served_by(client: &HttpClient, gateway: SocketAddr, host: &str) -> Option<String> {
+    let reply = get(client, gateway, host).await;
+    (reply.status == StatusCode::OK)
+        .then(|| EchoReply::parse(&reply.body).map(|r| r.service))
         .flatten()
 }
 
 /// Polls (bounded) until `host` is served by `service`.
-async fn until_routed(client: &TestClient, gateway: SocketAddr, host: &str, service: &str) {
+async fn until_routed(client: &HttpClient, gateway: SocketAddr, host: &str, service: &str) {
     bounded(&format!("{host} to route to {service}"), async {
         while served_by(client, gateway, host).await.as_deref() != Some(service) {
             tokio::time::sleep(Duration::from_millis(2)).await;
@@ -293,15 +257,7 @@ async fn a_hundred_edits_reroute_while_clients_and_a_websocket_carry_on() {
             ))
         })
         .collect();
-    let stream = bounded("connect", tokio::net::TcpStream::connect(world.addr()))
-        .await
-        .unwrap();
-    let (mut socket, _) = bounded(
-        "WebSocket handshake",
-        tokio_tungstenite::client_async(format!("ws://{V2}/ws"), stream),
-    )
-    .await
-    .unwrap();
+    let (mut socket, _) = websocket(world.addr(), &format!("ws://{V2}/ws")).await;
 
     let mut times = Vec::with_capacity(EDITS);
     let mut previous = V1.to_owned();
@@ -348,7 +304,7 @@ async fn a_hundred_edits_reroute_while_clients_and_a_websocket_carry_on() {
         Some("default/echo-v1")
     );
     for gone in ["edit-99.v1.example", V1] {
-        let (status, _) = get(&client, world.addr(), gone).await;
+        let status = get(&client, world.addr(), gone).await.status;
         assert_eq!(status, StatusCode::NOT_FOUND, "{gone}");
     }
 
@@ -433,7 +389,7 @@ async fn an_invalid_edit_keeps_the_served_table_and_is_counted() {
         Some("default/echo-v2")
     );
     assert_eq!(
-        get(&client, world.addr(), "broken.v1.example").await.0,
+        get(&client, world.addr(), "broken.v1.example").await.status,
         StatusCode::NOT_FOUND
     );
 
@@ -460,7 +416,7 @@ async fn an_invalid_edit_keeps_the_served_table_and_is_counted() {
     save(&v1_file, &v1_ingress("fixed.v1.example"), true);
     until_routed(&client, world.addr(), "fixed.v1.example", "default/echo-v1").await;
     assert_eq!(
-        get(&client, world.addr(), V1).await.0,
+        get(&client, world.addr(), V1).await.status,
         StatusCode::NOT_FOUND
     );
     assert!(stats.ok() >= 1);
@@ -468,7 +424,7 @@ async fn an_invalid_edit_keeps_the_served_table_and_is_counted() {
     // Removing the file is an edit like any other: the route goes.
     std::fs::remove_file(&v1_file).unwrap();
     bounded("the route to go", async {
-        while get(&client, world.addr(), "fixed.v1.example").await.0 != StatusCode::NOT_FOUND {
+        while get(&client, world.addr(), "fixed.v1.example").await.status != StatusCode::NOT_FOUND {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
@@ -529,7 +485,7 @@ async fn configmap_swaps(whole_volume: bool) {
         until_routed(&client, world.addr(), &host, "default/echo-v1").await;
         std::fs::remove_dir_all(dir.0.join(pair[0])).unwrap();
         assert_eq!(
-            get(&client, world.addr(), &previous).await.0,
+            get(&client, world.addr(), &previous).await.status,
             StatusCode::NOT_FOUND
         );
         assert_eq!(
@@ -607,7 +563,7 @@ async fn sighup_reloads_a_gateway_process() {
     .unwrap();
     assert!(status.success());
     until_routed(&client, addr, "hup.v1.example", "default/echo-v1").await;
-    assert_eq!(get(&client, addr, V1).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&client, addr, V1).await.status, StatusCode::NOT_FOUND);
 
     let status = bounded(
         "kill -TERM",

@@ -3,7 +3,6 @@
 //! tokio-rustls client that trusts exactly those certificates; in static mode, and in live mode
 //! against the in-process API server.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,11 +11,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use clap::Parser;
 use http::{Request, StatusCode, Version};
-use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use http_body_util::Empty;
+use hyper_util::rt::TokioIo;
 use ingress_gateway::cli::Args;
 use ingress_gateway::echo::{Echo, EchoReply};
-use ingress_gateway::routes::Routes;
 use ingress_gateway::server::Gateway;
 use ingress_gateway::tls::TlsOptions;
 use ingress_kube::index::Index;
@@ -27,15 +25,9 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 
-/// Every await on the network is bounded by this.
-const LIMIT: Duration = Duration::from_secs(10);
+mod support;
 
-async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
-    match tokio::time::timeout(LIMIT, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("{what}: no answer within {LIMIT:?}"),
-    }
-}
+use support::{LIMIT, Reply, bounded, client};
 
 /// A self-signed certificate for `names`, as PEM (certificate, key) and DER.
 struct Cert {
@@ -118,8 +110,7 @@ impl World {
             Echo::start("b-1", "default/svc-b").await.unwrap(),
         ];
         let mut argv = vec![
-            "ingress-gateway".to_owned(),
-            "-f".into(),
+            "-f".to_owned(),
             dir.display().to_string(),
             "--listen=127.0.0.1:0".into(),
             "--tls-listen=127.0.0.1:0".into(),
@@ -129,13 +120,8 @@ impl World {
         if with_default {
             argv.push("--default-certificate=default/fallback".into());
         }
-        let args = Args::try_parse_from(argv).unwrap();
-        let mut built = ingress_gateway::config::build(&args);
-        assert!(built.problems.is_empty(), "{:?}", built.problems);
-        let routes = Arc::new(Routes::new(built.index.snapshot().snapshot));
-        let mut gateway = Gateway::bind(args.listen, routes, ingress_gateway::proxy_options(&args))
-            .await
-            .unwrap();
+        let (args, mut index) = support::build(&argv);
+        let mut gateway = support::serve(&args, &mut index).await;
         let mut options = TlsOptions::from_args(&args);
         if let Some(timeout) = handshake_timeout {
             options.handshake_timeout = timeout;
@@ -147,7 +133,7 @@ impl World {
         World {
             gateway,
             args,
-            index: built.index,
+            index,
             echoes,
             dir,
             a,
@@ -217,21 +203,10 @@ async fn get_h1(stream: TlsStream<TcpStream>, host: &str) -> (StatusCode, EchoRe
         .await
         .unwrap();
     assert_eq!(response.version(), Version::HTTP_11);
-    let answer = read(response).await;
+    let answer = bounded("body", Reply::read(response)).await;
     drop(sender);
     let _ = bounded("h1 close", driver).await;
-    answer
-}
-
-async fn read(response: http::Response<hyper::body::Incoming>) -> (StatusCode, EchoReply) {
-    let status = response.status();
-    let body = bounded("body", response.into_body().collect())
-        .await
-        .unwrap()
-        .to_bytes();
-    let text = String::from_utf8_lossy(&body).into_owned();
-    let reply = EchoReply::parse(&text).unwrap_or_else(|| panic!("not an echo reply: {text}"));
-    (status, reply)
+    (answer.status, answer.echo())
 }
 
 #[tokio::test]
@@ -251,24 +226,9 @@ async fn each_host_gets_its_own_certificate_and_backend_over_https() {
         assert_eq!(reply.header("x-forwarded-proto"), ["https"], "{reply:?}");
     }
     // The plain listener still says http.
-    let tcp = TcpStream::connect(world.gateway.local_addr())
-        .await
-        .unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-        .await
-        .unwrap();
-    let driver = tokio::spawn(connection);
-    let request = Request::get("/")
-        .header(http::header::HOST, "a.example")
-        .body(Empty::<Bytes>::new())
-        .unwrap();
-    let response = bounded("plain request", sender.send_request(request))
-        .await
-        .unwrap();
-    let (_, reply) = read(response).await;
-    assert_eq!(reply.header("x-forwarded-proto"), ["http"]);
-    drop(sender);
-    let _ = bounded("plain close", driver).await;
+    let plain = world.gateway.local_addr();
+    let reply = support::get_within(&client(), plain, Some("a.example"), "/", &[], LIMIT).await;
+    assert_eq!(reply.echo().header("x-forwarded-proto"), ["http"]);
     world.stop().await;
 }
 
@@ -281,27 +241,11 @@ async fn alpn_h2_serves_http2() {
         .unwrap();
     assert_eq!(served(&stream), world.b.der);
     assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-    let (mut sender, connection) = bounded(
-        "h2 handshake",
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)),
-    )
-    .await
-    .unwrap();
-    let driver = tokio::spawn(connection);
-    let request = Request::get("https://b.example/")
-        .version(Version::HTTP_2)
-        .body(Empty::<Bytes>::new())
-        .unwrap();
-    let response = bounded("h2 request", sender.send_request(request))
-        .await
-        .unwrap();
-    assert_eq!(response.version(), Version::HTTP_2);
-    let (status, reply) = read(response).await;
-    assert_eq!(status, StatusCode::OK);
+    let answer = support::h2_get(stream, "https://b.example/").await;
+    let reply = answer.echo();
+    assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(reply.replica, "b-1");
     assert_eq!(reply.header("x-forwarded-proto"), ["https"]);
-    drop(sender);
-    let _ = bounded("h2 close", driver).await;
     // A client offering only protocols the gateway does not speak is refused.
     let refused = world.connect("b.example", &[b"spdy/3"]).await;
     assert!(

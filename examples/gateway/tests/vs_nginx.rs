@@ -521,7 +521,7 @@ async fn wrk(
 /// One GET of `/` with a `Host` header: the status and the replica that answered.
 async fn get(addr: SocketAddr, host: &str) -> (u16, Option<String>) {
     let reply = support::get(addr, Some(host), "/").await;
-    (reply.status, reply.replica)
+    (reply.status.as_u16(), reply.replica)
 }
 
 /// The founding example's answers through a proxy at `addr`: which replicas answer each
