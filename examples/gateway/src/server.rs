@@ -18,7 +18,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use ingress_router::tower::{RouteLayer, RouteService};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
@@ -287,6 +287,16 @@ async fn accept_loop<M, S, B>(
             },
         };
         let _ = stream.set_nodelay(true);
+        // The socket is registered with the reactor of the runtime that accepted it. The task
+        // that serves it registers it again with its own (a worker's): otherwise each of its
+        // readiness events would be a wake-up sent across threads.
+        let stream = match stream.into_std() {
+            Ok(stream) => stream,
+            Err(e) => {
+                tracing::warn!(%peer, error = %e, "cannot hand the connection over");
+                continue;
+            }
+        };
         let (worker, runtime) = match &workers {
             Some(workers) => {
                 let (worker, runtime) = workers.next();
@@ -300,6 +310,10 @@ async fn accept_loop<M, S, B>(
         while connections.try_join_next().is_some() {}
         let serve = async move {
             let _slot = slot;
+            let stream = match TcpStream::from_std(stream) {
+                Ok(stream) => stream,
+                Err(e) => return tracing::warn!(%peer, error = %e, "cannot serve the connection"),
+            };
             let served = match handshake {
                 None => {
                     let connection =
