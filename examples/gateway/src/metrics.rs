@@ -321,22 +321,25 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let start = Instant::now();
-        let (ingress, service, rule) = match request.extensions().get::<Routing<Backend>>() {
-            Some(Ok(decision)) => (
-                decision
-                    .source()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                match decision.backend() {
-                    Some(Backend::Service(s)) => s.service.to_string(),
-                    Some(other) => other.to_string(),
-                    None => String::new(),
-                },
-                decision.rule().map(|r| r.field()),
-            ),
-            _ => (String::new(), String::new(), None),
+        let decision = match request.extensions().get::<Routing<Backend>>() {
+            Some(Ok(decision)) => Some(decision),
+            _ => None,
+        };
+        let ingress = decision
+            .and_then(|d| d.source())
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let service = match decision.and_then(|d| d.backend()) {
+            Some(Backend::Service(s)) => s.service.to_string(),
+            Some(other) => other.to_string(),
+            None => String::new(),
         };
         let access = self.layer.access_log.then(|| {
+            // Only the access log names the rule: no text is made for it otherwise.
+            let rule = decision
+                .and_then(|d| d.rule())
+                .map(|r| r.field())
+                .unwrap_or_default();
             let host = request
                 .uri()
                 .authority()
@@ -353,6 +356,7 @@ where
                 request.method().clone(),
                 host,
                 request.uri().path().to_owned(),
+                rule,
             )
         });
         let metrics = self.layer.metrics.clone();
@@ -362,7 +366,7 @@ where
             let seconds = start.elapsed().as_secs_f64();
             let status = response.status().as_u16();
             let upstream = response.extensions().get::<UpstreamError>().copied();
-            if let Some((method, host, path)) = access {
+            if let Some((method, host, path, rule)) = access {
                 tracing::info!(
                     target: "ingress_gateway::access",
                     %method,
@@ -371,7 +375,7 @@ where
                     status,
                     duration_ms = seconds * 1e3,
                     ingress,
-                    rule = rule.as_deref().unwrap_or(""),
+                    rule,
                     backend = service,
                     "request"
                 );
