@@ -1,7 +1,6 @@
 //! [`Routes`]: the snapshot of the index that requests are routed and resolved with, and the
 //! [`Balancer`] that picks each backend's endpoints.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -57,11 +56,6 @@ impl Routes {
     /// Tables stored since this one was made.
     pub fn swaps(&self) -> u64 {
         self.balancer.swaps()
-    }
-
-    /// The endpoint of `backend` to send the next request to: see [`Balancer::pick`].
-    pub fn pick(&self, backend: &Backend, endpoints: &[SocketAddr]) -> Option<SocketAddr> {
-        self.balancer.pick(backend, endpoints)
     }
 }
 
