@@ -55,9 +55,16 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub connect_timeout: Duration,
 
-    /// Give up on an upstream whose response head has not arrived after this long (504).
+    /// Give up on an upstream whose response head has not arrived after this long (504), or
+    /// whose response body has sent nothing for this long (the body is cut). nginx's
+    /// `proxy_read_timeout`.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub response_timeout: Duration,
+
+    /// Close an idle pooled upstream connection after this long. ingress-nginx's
+    /// `upstream-keepalive-timeout`.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub upstream_keepalive_timeout: Duration,
 
     /// Idle upstream connections kept per endpoint.
     #[arg(long, value_name = "N", default_value_t = 64)]

@@ -153,6 +153,7 @@ pub mod config;
 pub mod demo;
 pub mod echo;
 pub mod headers;
+pub mod idle;
 pub mod live;
 pub mod metrics;
 pub mod proxy;
@@ -177,6 +178,7 @@ pub fn proxy_options(args: &Args) -> ProxyOptions {
     ProxyOptions {
         connect_timeout: args.connect_timeout,
         response_timeout: args.response_timeout,
+        upstream_keepalive_timeout: args.upstream_keepalive_timeout,
         max_idle_per_endpoint: args.max_idle_per_endpoint,
         access_log: args.access_log,
         limits: server::Limits {

@@ -10,7 +10,7 @@
 //! | the backend resolves to nothing (`Resolved::Unavailable`) | 503 |
 //! | the upstream refused, reset or broke the response | 502 |
 //! | the upstream did not connect or answer in time | 504 |
-//! | otherwise | the upstream's response |
+//! | otherwise | the upstream's response, its body cut if it stalls ([`crate::idle`]) |
 //!
 //! Endpoints are taken in turn by the [`Balancer`](crate::balance::Balancer). One that refuses
 //! the connection or does not connect in time is reported failed (and skipped for a while);
@@ -40,18 +40,20 @@ use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use ingress_kube::index::{Backend, Resolved};
 use ingress_router::tower::Routing;
 
 use crate::headers::{remove_hop_by_hop, set_forwarded};
+use crate::idle::IdleTimeout;
 use crate::metrics::UpstreamError;
 use crate::routes::Routes;
 use crate::server::Accepted;
 use crate::upgrade::{self, Tunnels};
 
-/// The response body: the upstream's, streamed, or the gateway's own short answer.
-pub type Body = Either<Incoming, Full<Bytes>>;
+/// The response body: the upstream's, streamed (and cut if it stalls: [`IdleTimeout`]), or the
+/// gateway's own short answer.
+pub type Body = Either<IdleTimeout<Incoming>, Full<Bytes>>;
 
 /// The body sent upstream: the client's, streamed, or none for a retried bodiless request.
 type UpstreamBody = Either<Incoming, Empty<Bytes>>;
@@ -68,8 +70,12 @@ pub const HEALTHZ: &str = "/healthz";
 pub struct ProxyOptions {
     /// Connecting to an endpoint (504 after).
     pub connect_timeout: Duration,
-    /// From sending the request to the response head (504 after).
+    /// From sending the request to the response head (504 after), and between two chunks of
+    /// the response body (the body is cut after), as nginx's `proxy_read_timeout`.
     pub response_timeout: Duration,
+    /// How long an idle pooled upstream connection is kept (ingress-nginx's
+    /// `upstream-keepalive-timeout`).
+    pub upstream_keepalive_timeout: Duration,
     /// Idle pooled connections kept per endpoint.
     pub max_idle_per_endpoint: usize,
     /// Log every request (target `ingress_gateway::access`).
@@ -85,6 +91,7 @@ impl Default for ProxyOptions {
         ProxyOptions {
             connect_timeout: Duration::from_secs(5),
             response_timeout: Duration::from_secs(60),
+            upstream_keepalive_timeout: Duration::from_secs(60),
             max_idle_per_endpoint: 64,
             access_log: false,
             limits: crate::server::Limits::default(),
@@ -115,6 +122,8 @@ impl Proxy {
             .map(|_| {
                 Client::builder(TokioExecutor::new())
                     .pool_max_idle_per_host(options.max_idle_per_endpoint)
+                    .pool_idle_timeout(options.upstream_keepalive_timeout)
+                    .pool_timer(TokioTimer::new())
                     .build(connector.clone())
             })
             .collect();
@@ -328,6 +337,7 @@ impl Proxy {
             Ok(Ok(response)) => {
                 let (mut parts, body) = response.into_parts();
                 remove_hop_by_hop(&mut parts.headers);
+                let body = IdleTimeout::new(body, self.options.response_timeout);
                 (Response::from_parts(parts, Either::Left(body)), None)
             }
         }
@@ -369,6 +379,8 @@ impl Proxy {
         let (mut parts, body) = response.into_parts();
         remove_hop_by_hop(&mut parts.headers);
         upgrade::restore(&mut parts.headers, protocol);
+        // A `101` has no body: the bytes that follow are the tunnel's, which has no timeout.
+        let body = IdleTimeout::new(body, self.options.response_timeout);
         Response::from_parts(parts, Either::Left(body))
     }
 }

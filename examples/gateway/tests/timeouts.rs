@@ -1,0 +1,141 @@
+//! The upstream side's timeouts that a response head does not show: a body that stalls half
+//! way is cut after `--response-timeout`, and a pooled upstream connection left idle is
+//! closed after `--upstream-keepalive-timeout` (the next request opens a new one).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use ingress_gateway::server::{Gateway, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+mod support;
+
+use support::{LIMIT, MANIFESTS, V1, bounded};
+
+/// The founding example's gateway with echo-v1's endpoint at `upstream`.
+async fn gateway(upstream: SocketAddr, extra: &[&str]) -> Gateway {
+    let mut argv = vec![
+        "-f".to_owned(),
+        MANIFESTS.into(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        format!("--endpoints=default/echo-v1:3000={upstream}"),
+    ];
+    argv.extend(extra.iter().map(|a| (*a).to_owned()));
+    support::gateway(&argv).await
+}
+
+/// An upstream that answers every request with a head promising 1000 bytes, sends 5, and then
+/// nothing, holding the connection.
+async fn stalling_upstream() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read_exact(&mut byte).await.is_ok() {
+                head.push(byte[0]);
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nhello")
+                .await;
+            held.push(stream);
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_stalls_is_cut_after_the_response_timeout() {
+    let (upstream, task) = stalling_upstream().await;
+    let gateway = gateway(upstream, &["--response-timeout", "300ms"]).await;
+
+    let mut client = TcpStream::connect(gateway.local_addr()).await.unwrap();
+    client
+        .write_all(format!("GET / HTTP/1.1\r\nHost: {V1}\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    // Without the cut the gateway would wait on the upstream for ever, and so would this read.
+    let read = tokio::time::timeout(LIMIT, client.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the connection is still open after {LIMIT:?}");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    let body = &answer[answer.find("\r\n\r\n").expect("a head") + 4..];
+    assert_eq!(body, "hello", "the body is cut where the upstream stopped");
+
+    bounded("stop the gateway", gateway.stop()).await;
+    task.abort();
+}
+
+/// An upstream answering `ok`, counting the connections it accepted.
+#[derive(Clone)]
+struct Ok200;
+
+impl tower_service::Service<Request<Incoming>> for Ok200 {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: Request<Incoming>) -> Self::Future {
+        Box::pin(async { Ok(Response::new(Full::new(Bytes::from_static(b"ok")))) })
+    }
+}
+
+/// How many upstream connections two requests 1 s apart make through a gateway with `extra`.
+async fn connections_for_two_requests(extra: &[&str]) -> usize {
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counted = accepted.clone();
+    let upstream = Server::spawn(TcpListener::bind("127.0.0.1:0").await.unwrap(), move |_| {
+        counted.fetch_add(1, Ordering::Relaxed);
+        Ok200
+    })
+    .unwrap();
+    // One serving thread: both requests use the same upstream pool.
+    let mut args = vec!["--workers", "1"];
+    args.extend_from_slice(extra);
+    let gateway = gateway(upstream.local_addr(), &args).await;
+    let client = support::client();
+    for round in 0..2 {
+        if round > 0 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        let reply =
+            support::get_within(&client, gateway.local_addr(), Some(V1), "/", &[], LIMIT).await;
+        assert_eq!(reply.body, "ok");
+    }
+    bounded("stop the gateway", gateway.stop()).await;
+    bounded("stop the upstream", upstream.stop()).await;
+    accepted.load(Ordering::Relaxed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_upstream_connection_is_reused_until_the_keepalive_timeout_closes_it() {
+    assert_eq!(
+        connections_for_two_requests(&[]).await,
+        1,
+        "within the default 60 s the pooled connection serves the second request"
+    );
+    assert_eq!(
+        connections_for_two_requests(&["--upstream-keepalive-timeout", "200ms"]).await,
+        2,
+        "after 200 ms idle the pooled connection is gone"
+    );
+}
