@@ -13,18 +13,10 @@ use tokio::net::TcpStream;
 
 mod support;
 
-use support::{LIMIT, MANIFESTS, V1};
+use support::{LIMIT, V1};
 
 async fn gateway(echo: &Echo, extra: &[&str]) -> Gateway {
-    let mut argv = vec![
-        "-f".to_owned(),
-        MANIFESTS.into(),
-        "--listen".into(),
-        "127.0.0.1:0".into(),
-        format!("--endpoints=default/echo-v1:3000={}", echo.local_addr()),
-    ];
-    argv.extend(extra.iter().map(|a| (*a).to_owned()));
-    support::gateway(&argv).await
+    support::v1_gateway(echo.local_addr(), extra).await
 }
 
 /// Writes `request` and reads until the server closes (or answers, then closes): what came
@@ -191,19 +183,8 @@ async fn a_slow_head_is_cut_off_and_extra_connections_wait() {
 async fn a_stop_gives_requests_in_flight_the_drain_timeout_then_closes_them() {
     // A backend that accepts and never answers: the request stays in flight.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let gateway = support::gateway(&[
-        "-f".into(),
-        MANIFESTS.into(),
-        "--listen".into(),
-        "127.0.0.1:0".into(),
-        format!(
-            "--endpoints=default/echo-v1:3000={}",
-            silent.local_addr().unwrap()
-        ),
-        "--drain-timeout".into(),
-        "300ms".into(),
-    ])
-    .await;
+    let gateway =
+        support::v1_gateway(silent.local_addr().unwrap(), &["--drain-timeout", "300ms"]).await;
     let mut client = TcpStream::connect(gateway.local_addr()).await.unwrap();
     client
         .write_all(format!("GET / HTTP/1.1\r\nHost: {V1}\r\n\r\n").as_bytes())

@@ -15,26 +15,13 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use ingress_gateway::server::{Gateway, Server};
+use ingress_gateway::server::Server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 mod support;
 
-use support::{LIMIT, MANIFESTS, V1, bounded};
-
-/// The founding example's gateway with echo-v1's endpoint at `upstream`.
-async fn gateway(upstream: SocketAddr, extra: &[&str]) -> Gateway {
-    let mut argv = vec![
-        "-f".to_owned(),
-        MANIFESTS.into(),
-        "--listen".into(),
-        "127.0.0.1:0".into(),
-        format!("--endpoints=default/echo-v1:3000={upstream}"),
-    ];
-    argv.extend(extra.iter().map(|a| (*a).to_owned()));
-    support::gateway(&argv).await
-}
+use support::{LIMIT, V1, bounded};
 
 /// An upstream that answers every request with a head promising 1000 bytes, sends 5, and then
 /// nothing, holding the connection.
@@ -61,7 +48,7 @@ async fn stalling_upstream() -> (SocketAddr, tokio::task::JoinHandle<()>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_stalls_is_cut_after_the_response_timeout() {
     let (upstream, task) = stalling_upstream().await;
-    let gateway = gateway(upstream, &["--response-timeout", "300ms"]).await;
+    let gateway = support::v1_gateway(upstream, &["--response-timeout", "300ms"]).await;
 
     let mut client = TcpStream::connect(gateway.local_addr()).await.unwrap();
     client
@@ -111,7 +98,7 @@ async fn connections_for_two_requests(extra: &[&str]) -> usize {
     // One serving thread: both requests use the same upstream pool.
     let mut args = vec!["--workers", "1"];
     args.extend_from_slice(extra);
-    let gateway = gateway(upstream.local_addr(), &args).await;
+    let gateway = support::v1_gateway(upstream.local_addr(), &args).await;
     let client = support::client();
     for round in 0..2 {
         if round > 0 {

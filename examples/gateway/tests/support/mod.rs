@@ -70,6 +70,20 @@ pub async fn gateway(args: &[String]) -> Gateway {
     serve(&args, &mut index).await
 }
 
+/// The founding example's gateway, in-process on a free port, with echo-v1's one endpoint at
+/// `v1` and `extra` arguments.
+pub async fn v1_gateway(v1: SocketAddr, extra: &[&str]) -> Gateway {
+    let mut argv = vec![
+        "-f".to_owned(),
+        MANIFESTS.into(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        format!("--endpoints=default/echo-v1:3000={v1}"),
+    ];
+    argv.extend(extra.iter().map(|a| (*a).to_owned()));
+    gateway(&argv).await
+}
+
 /// What one request got.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
