@@ -43,8 +43,9 @@ fn megabyte_hosts_and_paths_load_and_fail_validation_by_field() {
 
 #[test]
 fn hundred_thousand_ingresses_load_as_yaml_documents_and_as_a_json_list() {
-    // 100 000 in optimised builds (CI runs this file with `--profile bench`); a tenth of that
-    // in debug builds, where the same code paths run twenty times slower.
+    // 100 000 in optimised builds (`cargo test --profile bench -p ingress-model --test
+    // hostile`, by hand); a tenth of that in debug builds (CI's test step), where the same
+    // code paths run twenty times slower.
     let n = if cfg!(debug_assertions) {
         10_000
     } else {
