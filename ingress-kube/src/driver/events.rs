@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::index::{NamespacedName, ObjectError, ObjectKind};
 
@@ -73,14 +73,20 @@ fn truncated(text: String, limit: usize) -> String {
     format!("{}…", &text[..end])
 }
 
-/// The reporting task: publishes what the index task sends while leading, and everything
-/// standing (`standing`, the driver's error list) on becoming leader.
+/// The reporting task: publishes what the index task sends while leading, and, while
+/// leading, everything standing (`standing`, the driver's error list) that it has not told in
+/// this term: on becoming leader, and each time the driver refreshes the list (`refreshed`).
+/// The refreshes matter for a problem that arrived just before the leadership did, while the
+/// list did not hold it yet.
 pub(crate) struct Events {
     recorder: Recorder,
     leader: watch::Receiver<bool>,
     standing: Arc<Mutex<Vec<ObjectError>>>,
+    refreshed: Arc<Notify>,
     /// The uids of the objects reported so far, for the standing report.
     uids: HashMap<(ObjectKind, NamespacedName), String>,
+    /// The standing problems published since this replica last became leader.
+    told: HashSet<(ObjectKind, NamespacedName)>,
 }
 
 impl fmt::Debug for Events {
@@ -97,12 +103,15 @@ impl Events {
         client: kube::Client,
         reporting: EventReporting,
         standing: Arc<Mutex<Vec<ObjectError>>>,
+        refreshed: Arc<Notify>,
     ) -> Self {
         Events {
             recorder: Recorder::new(client, reporting.reporter),
             leader: reporting.leader,
             standing,
+            refreshed,
             uids: HashMap::new(),
+            told: HashSet::new(),
         }
     }
 
@@ -110,8 +119,9 @@ impl Events {
         let mut leading = *self.leader.borrow_and_update();
         let mut elector = true; // false once the leader channel is gone: never leading again
         if leading {
-            self.report_standing().await;
+            self.report_untold().await;
         }
+        let refreshed = self.refreshed.clone();
         loop {
             tokio::select! {
                 // Leadership first: once it is lost, nothing more is written.
@@ -120,9 +130,15 @@ impl Events {
                     let now = changed.is_ok() && *self.leader.borrow_and_update();
                     elector = changed.is_ok();
                     if now && !leading {
-                        self.report_standing().await;
+                        self.told.clear();
+                        self.report_untold().await;
                     }
                     leading = now;
+                }
+                () = refreshed.notified() => {
+                    if leading {
+                        self.report_untold().await;
+                    }
                 }
                 skipped = rx.recv() => {
                     let Some(skipped) = skipped else { return };
@@ -133,6 +149,7 @@ impl Events {
                     }
                     if leading {
                         self.publish(&skipped.error, skipped.uid.as_deref()).await;
+                        self.told.insert((skipped.error.kind, skipped.error.object.clone()));
                     }
                 }
             }
@@ -169,12 +186,24 @@ impl Events {
         }
     }
 
-    async fn report_standing(&mut self) {
+    /// Publishes the standing problems not told in this term.
+    async fn report_untold(&mut self) {
         let standing = self.standing();
         self.forget_fixed(&standing);
+        let keys: HashSet<(ObjectKind, NamespacedName)> = standing
+            .iter()
+            .map(|e| (e.kind, e.object.clone()))
+            .collect();
+        // A problem fixed and back is news again.
+        self.told.retain(|key| keys.contains(key));
         for error in &standing {
-            let uid = self.uids.get(&(error.kind, error.object.clone())).cloned();
+            let key = (error.kind, error.object.clone());
+            if self.told.contains(&key) {
+                continue;
+            }
+            let uid = self.uids.get(&key).cloned();
             self.publish(error, uid.as_deref()).await;
+            self.told.insert(key);
         }
     }
 

@@ -142,7 +142,7 @@ use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use kube::runtime::watcher;
-use tokio::sync::{mpsc, watch as channel};
+use tokio::sync::{Notify, mpsc, watch as channel};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -276,9 +276,10 @@ impl Driver {
         }
         drop(tx);
 
+        let refreshed = Arc::new(Notify::new());
         let reports = config.events.clone().map(|reporting| {
             let (reports, queue) = mpsc::channel(QUEUE);
-            let events = Events::new(client.clone(), reporting, errors.clone());
+            let events = Events::new(client.clone(), reporting, errors.clone(), refreshed.clone());
             tasks.spawn(events.run(queue));
             reports
         });
@@ -288,6 +289,7 @@ impl Driver {
             publish,
             counters.clone(),
             errors.clone(),
+            refreshed,
             reports,
         );
         tasks.spawn(worker.run(rx));
@@ -387,6 +389,8 @@ struct Worker {
     publish: channel::Sender<Published>,
     counters: Arc<Counters>,
     errors: Arc<Mutex<Vec<ObjectError>>>,
+    /// Told each time `errors` is refreshed (the Event reporter reads it then).
+    refreshed: Arc<Notify>,
     /// Where skipped objects go to become Kubernetes Events, when configured.
     reports: Option<mpsc::Sender<Skipped>>,
     started: Instant,
@@ -399,6 +403,7 @@ impl Worker {
         publish: channel::Sender<Published>,
         counters: Arc<Counters>,
         errors: Arc<Mutex<Vec<ObjectError>>>,
+        refreshed: Arc<Notify>,
         reports: Option<mpsc::Sender<Skipped>>,
     ) -> Self {
         let per_kind = |kind| sources.iter().filter(|s| s.kind == kind).count();
@@ -420,6 +425,7 @@ impl Worker {
             publish,
             counters,
             errors,
+            refreshed,
             reports,
             started: Instant::now(),
         }
@@ -619,6 +625,7 @@ impl Worker {
         errors.extend(self.index.errors().cloned());
         errors.sort_by(|a, b| (a.kind, &a.object).cmp(&(b.kind, &b.object)));
         *self.errors.lock().unwrap_or_else(|e| e.into_inner()) = errors;
+        self.refreshed.notify_one();
     }
 }
 
