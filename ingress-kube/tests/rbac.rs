@@ -143,14 +143,16 @@ async fn a_running_controller_uses_exactly_the_verbs_rbac_yaml_grants() {
         let events = server
             .requests()
             .count(Verb::Create, "events.events.k8s.io");
-        if shown(&server, "web").await == ["192.0.2.10"]
-            && shown(&server, "moved").await.is_empty()
-            && events > 0
-            && server.requests().count(Verb::Update, "leases") > 0
-        {
+        let (web, moved) = (shown(&server, "web").await, shown(&server, "moved").await);
+        let renewals = server.requests().count(Verb::Update, "leases");
+        if web == ["192.0.2.10"] && moved.is_empty() && events > 0 && renewals > 0 {
             break;
         }
-        assert!(start.elapsed() < WAIT, "the controller did not do its work");
+        assert!(
+            start.elapsed() < WAIT,
+            "the controller did not do its work: web shows {web:?}, moved shows {moved:?}, \
+             {events} Events created, {renewals} Lease updates"
+        );
         sleep(Duration::from_millis(50)).await;
     }
     // Shutting down releases the Lease: part of what it needs.
