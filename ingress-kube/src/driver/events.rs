@@ -164,12 +164,15 @@ impl Events {
             .clone()
     }
 
-    /// Forgets the uids of objects no longer standing (fixed or deleted).
+    /// Forgets the uids of objects no longer standing (fixed or deleted), and that they were
+    /// told: a problem fixed and back is news again.
     fn forget_fixed(&mut self, standing: &[ObjectError]) {
         let standing: HashSet<(ObjectKind, &NamespacedName)> =
             standing.iter().map(|e| (e.kind, &e.object)).collect();
         self.uids
             .retain(|(kind, key), _| standing.contains(&(*kind, key)));
+        self.told
+            .retain(|(kind, key)| standing.contains(&(*kind, key)));
     }
 
     /// Keeps the uid map bounded for a follower that sees objects break and heal for months:
@@ -190,12 +193,6 @@ impl Events {
     async fn report_untold(&mut self) {
         let standing = self.standing();
         self.forget_fixed(&standing);
-        let keys: HashSet<(ObjectKind, NamespacedName)> = standing
-            .iter()
-            .map(|e| (e.kind, e.object.clone()))
-            .collect();
-        // A problem fixed and back is news again.
-        self.told.retain(|key| keys.contains(key));
         for error in &standing {
             let key = (error.kind, error.object.clone());
             if self.told.contains(&key) {
