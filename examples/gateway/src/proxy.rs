@@ -111,14 +111,15 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    /// A proxy resolving with `routes`, with an upstream pool for each of `workers` serving
-    /// threads (at least one).
-    pub fn new(routes: Arc<Routes>, options: ProxyOptions, workers: usize) -> Self {
+    /// A proxy resolving with `routes`, with an upstream pool for each of the
+    /// [`ProxyOptions::workers`] serving threads (at least one, as [`crate::workers::Workers`]
+    /// starts).
+    pub fn new(routes: Arc<Routes>, options: ProxyOptions) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(options.connect_timeout));
         connector.set_nodelay(true);
         // A clone of a client shares its pool: each thread gets a client built anew.
-        let clients = (0..workers.max(1))
+        let clients = (0..options.workers.max(1))
             .map(|_| {
                 Client::builder(TokioExecutor::new())
                     .pool_max_idle_per_host(options.max_idle_per_endpoint)
@@ -379,7 +380,8 @@ impl Proxy {
         let (mut parts, body) = response.into_parts();
         remove_hop_by_hop(&mut parts.headers);
         upgrade::restore(&mut parts.headers, protocol);
-        // A `101` has no body: the bytes that follow are the tunnel's, which has no timeout.
+        // A `101`'s body is empty (the bytes that follow are the tunnel's, which has no
+        // timeout); it is wrapped only to be of the one response body type.
         let body = IdleTimeout::new(body, self.options.response_timeout);
         Response::from_parts(parts, Either::Left(body))
     }

@@ -381,7 +381,7 @@ impl Gateway {
         options: ProxyOptions,
     ) -> io::Result<Gateway> {
         let workers = Arc::new(Workers::start(options.workers)?);
-        let proxy = Arc::new(Proxy::new(routes.clone(), options, workers.len()));
+        let proxy = Arc::new(Proxy::new(routes.clone(), options));
         let metrics = Arc::new(Metrics::new(routes.clone()));
         let observe = ObserveLayer::new(metrics.clone(), options.access_log);
         let layer = RouteLayer::new(routes);
