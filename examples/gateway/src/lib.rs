@@ -105,7 +105,7 @@
 //! `--identity`, else `$POD_NAME`, else the host name): every replica serves, the holder writes
 //! `status.loadBalancer` (`--publish-service NS/NAME` or `--publish-address ADDR`) and Events.
 //! SIGTERM or Ctrl-C stops the gateway (draining), then the controller, which releases the
-//! Lease. `examples/deploy/gateway.yaml` runs it this way; `tests/live.rs` runs it in-process
+//! Lease. `examples/deploy/gateway.yaml` runs it this way; `tests/end_to_end/live.rs` runs it in-process
 //! against `ingress-apiserver` with kubectl editing and deleting Ingresses.
 //!
 //! # The demo

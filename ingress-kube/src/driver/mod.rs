@@ -50,8 +50,8 @@
 //!
 //! # What it costs
 //!
-//! Measured with `tests/driver_scale.rs` (`cargo test -p ingress-kube --release --test
-//! driver_scale -- --ignored --nocapture`; a 2-core machine, the in-process API server in the
+//! Measured with `tests/live/driver_scale.rs` (`cargo test -p ingress-kube --release --test
+//! live driver_scale -- --ignored --nocapture`; a 2-core machine, the in-process API server in the
 //! same process): the first snapshot of 10 000 Ingresses, Services and EndpointSlices 0.24 s
 //! after start (0.71 s with the other core busy; peak RSS 242 MiB, the server's copy of every
 //! object included); with the quiet delay at 0, one edit written to the server and published:

@@ -14,9 +14,7 @@ use ingress_gateway::echo::Echo;
 use ingress_gateway::metrics::Metrics;
 use serde_json::Value;
 
-mod support;
-
-use support::{Binary, HttpClient, MANIFESTS, V1, V2, WAIT, client};
+use crate::support::{self, Binary, HttpClient, MANIFESTS, V1, V2, WAIT, client};
 
 /// A GET of `url` (with `Host: host`, if given): status and body.
 async fn get(client: &HttpClient, url: &str, host: Option<&str>) -> (u16, String) {

@@ -6,7 +6,7 @@
 //! In CI the body is 256 MiB; by hand, 1 GiB or more:
 //!
 //! ```text
-//! BODY_MIB=1024 cargo test --release -p ingress-gateway --test big_body -- --nocapture
+//! BODY_MIB=1024 cargo test --release -p ingress-gateway --test end_to_end big_body -- --nocapture
 //! ```
 //!
 //! The assertion is on the shape, not a figure: a gateway that buffered the body would grow
@@ -23,9 +23,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use ingress_gateway::server::Server;
 
-mod support;
-
-use support::{Binary, MANIFESTS, V1, memory_mib};
+use crate::support::{Binary, MANIFESTS, V1, memory_mib};
 
 const CHUNK: usize = 1 << 20;
 

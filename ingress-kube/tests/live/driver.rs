@@ -2,11 +2,10 @@
 //! manifests, edits and deletions through the API, EndpointSlice changes, a malformed
 //! object, watch faults, a server that goes away, bursts of edits, namespaces and selectors.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::{addrs, client, endpoints, until};
 use ingress_apiserver::{ApiServer, Verb};
 use ingress_kube::driver::{Driver, DriverConfig, EventReporting, Namespaces};
 use ingress_kube::index::{IndexConfig, ObjectKind, Reason, Snapshot};
@@ -15,15 +14,14 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
-use support::{addrs, client, endpoints, until};
 
 /// Every wait on the driver is bounded by this (the default backoff retries after 0.8-1.6 s,
 /// then 1.6-3.2 s: a few failures in a row take seconds).
 const WAIT: Duration = Duration::from_secs(30);
 
 const CONTROLLER: &str = "example.com/ingress-gateway";
-const SEED_V1: &str = include_str!("../../testdata/seed/echo-v1.yaml");
-const SEED_V2: &str = include_str!("../../testdata/seed/echo-v2.yaml");
+const SEED_V1: &str = include_str!("../../../testdata/seed/echo-v1.yaml");
+const SEED_V2: &str = include_str!("../../../testdata/seed/echo-v2.yaml");
 const V1: &str = "v1.echo.192.168.49.5.sslip.io";
 const V2: &str = "v2.echo.192.168.49.5.sslip.io";
 

@@ -1,18 +1,16 @@
 //! The driver at scale: the first sync of 10 000 Ingresses, Services and EndpointSlices from
 //! the in-process server, then one Ingress edit and one EndpointSlice edit with the quiet
 //! delay at 0. Ignored by default (seconds of work); run with
-//! `cargo test -p ingress-kube --release --test driver_scale -- --ignored --nocapture`.
-
-mod support;
+//! `cargo test -p ingress-kube --release --test live driver_scale -- --ignored --nocapture`.
 
 use std::time::{Duration, Instant};
 
+use crate::support::until;
 use ingress_apiserver::{ApiServer, ServerConfig};
 use ingress_kube::driver::{Driver, DriverConfig};
 use ingress_kube::index::{IndexConfig, Snapshot};
 use ingress_router::RequestView;
 use serde_json::json;
-use support::until;
 
 const N: usize = 10_000;
 /// Edits of each kind timed after the first sync: enough for a p99.

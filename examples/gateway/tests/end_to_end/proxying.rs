@@ -20,9 +20,9 @@ use ingress_gateway::echo::Echo;
 use ingress_gateway::server::Gateway;
 use ingress_gateway::server::Server;
 
-mod support;
-
-use support::{HttpClient, LIMIT, MANIFESTS, Reply, V1, V2, bounded, client, websocket};
+use crate::support::{
+    self, HttpClient, LIMIT, MANIFESTS, Reply, V1, V2, bounded, client, websocket,
+};
 
 /// Ingresses beside the founding example: a Service without endpoints and one whose only
 /// endpoint is dead, and a slow one.

@@ -2,17 +2,15 @@
 //! server: two replicas sharing one Lease never lead at once, a successor takes over after a
 //! release or a crash, and only the leader's status writes land.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::client;
 use ingress_apiserver::{ApiServer, Verb};
 use ingress_kube::lease::{LeaderElector, LeaseConfig};
 use ingress_kube::status::{Publish, StatusWriter};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::Api;
-use support::client;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, timeout};

@@ -8,9 +8,7 @@ use clap::Parser;
 use ingress_gateway::cli::Args;
 use ingress_gateway::demo::{Demo, Expect, UNKNOWN_HOST};
 
-mod support;
-
-use support::{MANIFESTS, V1, V2};
+use crate::support::{MANIFESTS, V1, V2};
 
 /// The longest the demo's start, its checks or its stop may take.
 const DEMO_WAIT: Duration = Duration::from_secs(30);

@@ -22,12 +22,10 @@ use ingress_gateway::routes::Routes;
 use ingress_gateway::server::Gateway;
 use tokio_tungstenite::tungstenite::Message;
 
-mod support;
-
-use support::{HttpClient, LIMIT, Reply, V1, V2, bounded, client, websocket};
+use crate::support::{self, HttpClient, LIMIT, Reply, V1, V2, bounded, client, websocket};
 
 /// The founding example's manifests, as text.
-const FOUNDING: &str = include_str!("../../manifests/echo.yaml");
+const FOUNDING: &str = include_str!("../../../manifests/echo.yaml");
 
 /// The founding example's documents.
 fn founding_documents() -> Vec<&'static str> {

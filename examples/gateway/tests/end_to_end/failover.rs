@@ -13,9 +13,7 @@ use hyper_util::rt::TokioExecutor;
 use ingress_gateway::echo::Echo;
 use ingress_gateway::server::Gateway;
 
-mod support;
-
-use support::{MANIFESTS, V1, V2};
+use crate::support::{self, MANIFESTS, V1, V2};
 
 /// A loopback port nobody listens on (bound, then released).
 fn dead_port() -> SocketAddr {

@@ -19,9 +19,7 @@ use ingress_gateway::server::Server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-mod support;
-
-use support::{LIMIT, V1, bounded};
+use crate::support::{self, LIMIT, V1, bounded};
 
 /// An upstream that answers every request with a head promising 1000 bytes, sends 5, and then
 /// nothing, holding the connection.

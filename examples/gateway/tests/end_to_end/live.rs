@@ -16,14 +16,12 @@ use ingress_gateway::echo::Echo;
 use ingress_gateway::live::Live;
 use serde_json::json;
 
-mod support;
-
-use support::{HttpClient, V1, V2, client};
+use crate::support::{self, HttpClient, V1, V2, client};
 
 /// The longest any one wait (a start, a kubectl run, routes following a change) may take:
 /// longer than [`support::WAIT`], for the API server, its watches and kubectl.
 const KUBE_WAIT: Duration = Duration::from_secs(30);
-const SEED_V1: &str = include_str!("../../../testdata/seed/echo-v1.yaml");
+const SEED_V1: &str = include_str!("../../../../testdata/seed/echo-v1.yaml");
 const RENAMED: &str = "renamed.echo.192.168.49.5.sslip.io";
 
 /// Our class, the cluster default, as installing the gateway would create it.

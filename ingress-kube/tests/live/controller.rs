@@ -2,10 +2,9 @@
 //! Ingresses we serve (and cleared on one that left us), an Event on a malformed object, and
 //! a clean shutdown that releases the Lease.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::client;
 use ingress_apiserver::ApiServer;
 use ingress_kube::controller::{Controller, ControllerConfig};
 use ingress_kube::driver::DriverConfig;
@@ -17,7 +16,6 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::Api;
 use serde_json::{Value, json};
-use support::client;
 use tokio::time::{Instant, sleep, timeout};
 
 /// Every wait in these tests is bounded by this.

@@ -4,19 +4,17 @@
 //!
 //! Needs `kubectl` on PATH; fails with a clear message without it.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{addr, endpoints, until};
 use ingress_apiserver::{ApiServer, Kubectl};
 use ingress_kube::driver::{Driver, DriverConfig};
 use ingress_kube::index::IndexConfig;
-use support::{addr, endpoints, until};
 
 const WAIT: Duration = Duration::from_secs(30);
 const CONTROLLER: &str = "example.com/ingress-gateway";
-const SEED_V1: &str = include_str!("../../testdata/seed/echo-v1.yaml");
-const SEED_V2: &str = include_str!("../../testdata/seed/echo-v2.yaml");
+const SEED_V1: &str = include_str!("../../../testdata/seed/echo-v1.yaml");
+const SEED_V2: &str = include_str!("../../../testdata/seed/echo-v2.yaml");
 const V1: &str = "v1.echo.192.168.49.5.sslip.io";
 const V2: &str = "v2.echo.192.168.49.5.sslip.io";
 

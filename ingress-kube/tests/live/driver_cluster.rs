@@ -3,17 +3,16 @@
 //! removed at the end, and watches only that namespace.
 //!
 //! ```text
-//! KUBECONFIG=~/.kube/config cargo test -p ingress-kube --test driver_cluster -- --ignored
+//! KUBECONFIG=~/.kube/config cargo test -p ingress-kube --test live driver_cluster -- --ignored
 //! ```
 //!
 //! The tests build kube with rustls (ring), so the kubeconfig of minikube, kind or a cloud
 //! cluster works as it is; a plain-HTTP kubeconfig (`kubectl proxy`, or the in-process
 //! server's) works as well.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{addr, endpoints, until};
 use ingress_kube::driver::{Driver, DriverConfig, Namespaces};
 use ingress_kube::index::IndexConfig;
 use k8s_openapi::api::core::v1::{Namespace, Service};
@@ -21,7 +20,6 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::json;
-use support::{addr, endpoints, until};
 
 const WAIT: Duration = Duration::from_secs(60);
 const CONTROLLER: &str = "example.com/ingress-kube-driver-test";

@@ -11,9 +11,7 @@ use ingress_gateway::server::Gateway;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-mod support;
-
-use support::{LIMIT, V1};
+use crate::support::{self, LIMIT, V1};
 
 async fn gateway(echo: &Echo, extra: &[&str]) -> Gateway {
     support::v1_gateway(echo.local_addr(), extra).await

@@ -25,9 +25,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 
-mod support;
-
-use support::{LIMIT, Reply, bounded, client};
+use crate::support::{self, LIMIT, Reply, bounded, client};
 
 /// A self-signed certificate for `names`, as PEM (certificate, key) and DER.
 struct Cert {

@@ -1,11 +1,10 @@
 //! The RBAC rules of `examples/deploy/rbac.yaml` are exactly what a running controller uses:
 //! every request it makes is granted, and every verb granted is one it makes.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::support::client;
 use ingress_apiserver::{ApiServer, Verb};
 use ingress_kube::controller::{Controller, ControllerConfig};
 use ingress_kube::driver::DriverConfig;
@@ -15,12 +14,11 @@ use ingress_kube::status::Publish;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::Api;
 use serde_json::{Value, json};
-use support::client;
 use tokio::time::{Instant, sleep, timeout};
 
 const WAIT: Duration = Duration::from_secs(20);
 const CONTROLLER: &str = "example.com/ingress-gateway";
-const RBAC: &str = include_str!("../../examples/deploy/rbac.yaml");
+const RBAC: &str = include_str!("../../../examples/deploy/rbac.yaml");
 
 /// `(apiGroup, resource[/subresource], verb)`.
 type Grant = (String, String, String);
