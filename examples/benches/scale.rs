@@ -71,7 +71,7 @@ fn report() {
         match d {
             Decision::Route(_) => routes += 1,
             Decision::DefaultBackend(_) => defaults += 1,
-            Decision::NotFound => {}
+            Decision::Redirect(_) | Decision::NotFound => {}
         }
         samples.push(ns);
         let t = Instant::now();

@@ -56,7 +56,7 @@ fn json_contract_field_by_field() {
         keys,
         [
             "request", "outcome", "backend", "ingress", "host", "path", "pathType", "tls",
-            "redirect", "rewrite"
+            "redirect", "rewrite", "canary"
         ]
     );
     assert_eq!(

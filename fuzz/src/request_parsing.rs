@@ -102,7 +102,11 @@ fn constructors_agree(table: &RouteTable<IngressBackend>, host_bytes: &[u8], pat
         && req.uri().authority().is_none()
     {
         let view = RequestView::from_request(&req);
-        let path = req.uri().path();
+        // The view keeps the query (for the ingress-nginx profile's redirects and rewrites).
+        let path = req
+            .uri()
+            .path_and_query()
+            .map_or(req.uri().path(), |pq| pq.as_str());
         match text {
             Some(t) => assert_eq!(view, RequestView::new(t, path), "Host {t:?}"),
             // Not UTF-8: shown as U+FFFD, opaque like the lossy text.

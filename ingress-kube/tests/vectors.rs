@@ -129,6 +129,7 @@ fn describe<B>(decision: &Decision<'_, B>, name: impl Fn(&B) -> String) -> Strin
             name(m.backend)
         ),
         Decision::DefaultBackend(d) => format!("default {} -> {}", d.source, name(d.backend)),
+        Decision::Redirect(r) => format!("redirect {}", r.status),
         Decision::NotFound => "404".to_owned(),
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use ingress_model::{Ingress, IngressBackend};
 
-use crate::config::Config;
+use crate::config::{Config, Profile};
 use crate::error::{BackendError, Diagnostic, DiagnosticKind, Skipped};
 use crate::host::HostPattern;
 use crate::rule::{PathRule, Route};
@@ -35,6 +35,22 @@ pub(crate) struct IngressEntry<B> {
     pub(crate) tls_hosts: Vec<Arc<str>>,
     /// Its own diagnostics (validation, class, unsupported backends).
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// Under the ingress-nginx profile: its annotations as ingress-nginx reads them.
+    pub(crate) nginx: Option<Arc<crate::nginx::Annotations>>,
+    /// It has a `spec.tls` entry (ingress-nginx then has a certificate for its hosts).
+    pub(crate) has_tls: bool,
+    /// Under the ingress-nginx profile: the upstream of its `defaultBackend`.
+    pub(crate) default_upstream: Option<Arc<str>>,
+    /// Under the ingress-nginx profile, for a canary Ingress: its paths, which join no host
+    /// group (a canary makes no location) but attach to the primaries'.
+    pub(crate) canary: Vec<Contribution<B>>,
+}
+
+impl<B> IngressEntry<B> {
+    /// A canary Ingress under the ingress-nginx profile.
+    pub(crate) fn is_canary(&self) -> bool {
+        self.nginx.as_ref().is_some_and(|a| a.canary.is_some())
+    }
 }
 
 impl<B> fmt::Debug for IngressEntry<B> {
@@ -71,21 +87,36 @@ pub(crate) fn compile<B>(
     config: &Config,
     mapper: &Mapper<B>,
 ) -> Compiled<B> {
-    let screened = screen_keyed(ingress, key, config);
+    let mut screened = screen_keyed(ingress, key, config);
+    let nginx = (config.profile == Profile::IngressNginx)
+        .then(|| nginx_annotations(ingress, config, &mut screened));
     let mut mapping = Mapping {
         ingress,
         mapper,
         key: &screened.key,
-        diagnostics: screened.diagnostics,
+        diagnostics: std::mem::take(&mut screened.diagnostics),
+        nginx: nginx.is_some(),
     };
-    let default_backend = screened.default_backend.and_then(|b| {
-        mapping.map(b, Skipped::DefaultBackend, || {
-            "spec.defaultBackend".to_owned()
-        })
+    let default_upstream = mapping.upstream(screened.default_backend, || {
+        "spec.defaultBackend".to_owned()
     });
-    let contributions = by_host(screened.rules, screened.created, &mut mapping);
+    let default_backend = match (screened.default_backend, &default_upstream) {
+        (Some(_), None) if mapping.nginx => None,
+        (backend, _) => backend.and_then(|b| {
+            mapping.map(b, Skipped::DefaultBackend, || {
+                "spec.defaultBackend".to_owned()
+            })
+        }),
+    };
+    let mut contributions = by_host(screened.rules, screened.created, &mut mapping);
     let diagnostics = mapping.diagnostics;
     let (tls, tls_hosts) = tls_entries(screened.tls, &screened.key, screened.created);
+    // A canary's paths attach to other Ingresses' locations; they make no host group.
+    let canary = if nginx.as_ref().is_some_and(|a| a.canary.is_some()) {
+        std::mem::take(&mut contributions)
+    } else {
+        Vec::new()
+    };
 
     let entry = IngressEntry {
         key: screened.key,
@@ -96,6 +127,10 @@ pub(crate) fn compile<B>(
         hosts: contributions.iter().map(|c| c.host.clone()).collect(),
         tls_hosts,
         diagnostics,
+        nginx,
+        has_tls: screened.served && !ingress.spec.tls.is_empty(),
+        default_upstream,
+        canary,
     };
     Compiled {
         entry: Arc::new(entry),
@@ -104,15 +139,118 @@ pub(crate) fn compile<B>(
     }
 }
 
+/// Reads the annotations as ingress-nginx does, reporting what it ignores; an Ingress it would
+/// not serve at all is left with nothing to route.
+fn nginx_annotations(
+    ingress: &Ingress,
+    config: &Config,
+    screened: &mut crate::screen::Screened<'_>,
+) -> Arc<crate::nginx::Annotations> {
+    let parsed = crate::nginx::parse(ingress, &config.nginx);
+    for ignored in parsed.ignored {
+        screened.diagnostics.push(Diagnostic {
+            source: screened.key.clone(),
+            field: format!("metadata.annotations[{}]", ignored.key),
+            skipped: Skipped::Nothing,
+            kind: DiagnosticKind::AnnotationIgnored {
+                key: ignored.key,
+                value: ignored.value,
+                reason: ignored.reason,
+            },
+        });
+    }
+    if let Some(Err(why)) = parsed
+        .annotations
+        .canary
+        .as_ref()
+        .map(|c| c.pattern_error().map_or(Ok(()), Err))
+    {
+        let key = format!(
+            "{}/canary-by-header-pattern",
+            config.nginx.annotation_prefix
+        );
+        screened.diagnostics.push(Diagnostic {
+            source: screened.key.clone(),
+            field: format!("metadata.annotations[{key}]"),
+            skipped: Skipped::Nothing,
+            kind: DiagnosticKind::AnnotationIgnored {
+                value: ingress.metadata.annotation(&key).unwrap_or("").to_owned(),
+                key,
+                reason: format!(
+                    "the pattern does not compile ({why}): a request with the header goes \
+                     to the primary"
+                ),
+            },
+        });
+    }
+    if let Some(why) = parsed.refused
+        && screened.served
+    {
+        screened.diagnostics.push(Diagnostic {
+            source: screened.key.clone(),
+            field: String::new(),
+            skipped: Skipped::Ingress,
+            kind: DiagnosticKind::NginxRefused(why),
+        });
+        screened.served = false;
+        screened.rules.clear();
+        screened.default_backend = None;
+        screened.tls.clear();
+    }
+    Arc::new(parsed.annotations)
+}
+
 /// Maps an Ingress's backends to payloads, collecting a diagnostic for each refusal.
 struct Mapping<'a, B> {
     ingress: &'a Ingress,
     mapper: &'a Mapper<B>,
     key: &'a IngressKey,
     diagnostics: Vec<Diagnostic>,
+    /// Under the ingress-nginx profile: backends need an upstream, so only Services serve.
+    nginx: bool,
 }
 
 impl<B> Mapping<'_, B> {
+    /// Under the ingress-nginx profile, the upstream of a backend (`namespace-service-port`,
+    /// ingress-nginx's upstream name), or `None` with a diagnostic for a resource backend,
+    /// which ingress-nginx skips. `None` without a diagnostic under the spec profile.
+    fn upstream(
+        &mut self,
+        backend: Option<&IngressBackend>,
+        field: impl FnOnce() -> String,
+    ) -> Option<Arc<str>> {
+        if !self.nginx {
+            return None;
+        }
+        let backend = backend?;
+        match &backend.service {
+            Some(service) => {
+                let port = service.port.as_ref().map_or(String::new(), |p| {
+                    p.number
+                        .map(|n| n.to_string())
+                        .or_else(|| p.name.clone())
+                        .unwrap_or_default()
+                });
+                Some(Arc::from(format!(
+                    "{}-{}-{port}",
+                    self.key.namespace(),
+                    service.name
+                )))
+            }
+            None => {
+                self.diagnostics.push(Diagnostic {
+                    source: self.key.clone(),
+                    field: field(),
+                    skipped: Skipped::Path,
+                    kind: DiagnosticKind::Backend(BackendError::unsupported(
+                        "ingress-nginx serves Service backends only",
+                    )),
+                });
+                None
+            }
+        }
+    }
+
     /// The payload of `backend`, or `None` with a diagnostic on `field` (formatted only then).
     fn map(
         &mut self,
@@ -156,6 +294,10 @@ fn by_host<B>(
         };
         for p in rule.paths {
             let field = || format!("spec.rules[{}].http.paths[{}].backend", rule.index, p.index);
+            let upstream = mapping.upstream(Some(&p.path.backend), field);
+            if mapping.nginx && upstream.is_none() {
+                continue;
+            }
             let Some(backend) = mapping.map(&p.path.backend, Skipped::Path, field) else {
                 continue;
             };
@@ -171,6 +313,7 @@ fn by_host<B>(
                     path_index: index_u32(p.index),
                 },
                 backend,
+                upstream,
             });
         }
     }

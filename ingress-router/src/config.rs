@@ -3,6 +3,7 @@
 use ingress_model::validation::ValidationOptions;
 
 use crate::class::ClassFilter;
+use crate::nginx::NginxOptions;
 use crate::normalize::PathNormalization;
 use crate::path::MatchKind;
 
@@ -24,8 +25,7 @@ pub enum ImplementationSpecific {
     /// An ingress-nginx style regular expression: case-insensitive, anchored at the start only.
     /// Ranked with the non-Exact paths by the length of the pattern as written. Only on this
     /// host's paths of this type: unlike ingress-nginx, it does not turn the other paths of the
-    /// host into regexes. Needs the `regex` feature.
-    #[cfg(feature = "regex")]
+    /// host into regexes (the [`Profile::IngressNginx`] profile does).
     Regex,
 }
 
@@ -35,7 +35,6 @@ impl ImplementationSpecific {
             ImplementationSpecific::Prefix => MatchKind::Prefix,
             ImplementationSpecific::Exact => MatchKind::Exact,
             ImplementationSpecific::StringPrefix => MatchKind::StringPrefix,
-            #[cfg(feature = "regex")]
             ImplementationSpecific::Regex => MatchKind::Regex,
         }
     }
@@ -77,6 +76,22 @@ pub enum HostOwnership {
     /// covers it are different hosts, each with its own owner; rules without host are
     /// everyone's. When the owner's last Ingress for the host goes, the next oldest claim wins.
     FirstNamespace,
+}
+
+/// Which controller's semantics a table reproduces: the one engine, configured (crate docs,
+/// sections 1 to 10 for `Spec`; the [`nginx`](crate::nginx) module for `IngressNginx`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Profile {
+    /// Kubernetes Ingress v1 as written, with this crate's documented choices where the API
+    /// leaves them open. The default.
+    #[default]
+    Spec,
+    /// What ingress-nginx does with the same Ingresses: the servers and locations it
+    /// generates, nginx's location selection, its annotations (`use-regex`, `rewrite-target`,
+    /// `app-root`, `ssl-redirect`, canaries, ...) and its tie-breaks. Its settings are
+    /// [`Config::nginx`]. See the [`nginx`](crate::nginx) module.
+    IngressNginx,
 }
 
 /// Whether building validates each Ingress as the API server would.
@@ -128,6 +143,11 @@ pub struct Config {
     pub validation: Validation,
     /// Whether namespaces may share hosts; default [`HostOwnership::Shared`].
     pub host_ownership: HostOwnership,
+    /// Whose semantics; default [`Profile::Spec`].
+    pub profile: Profile,
+    /// The controller settings the [`Profile::IngressNginx`] profile reads (its ConfigMap keys
+    /// and flags that change routing); ignored by the `Spec` profile.
+    pub nginx: NginxOptions,
 }
 
 // === impl Config ===
@@ -160,6 +180,44 @@ impl Config {
     /// Sets [`Config::validation`].
     pub fn validation(mut self, value: Validation) -> Self {
         self.validation = value;
+        self
+    }
+
+    /// The [`Profile::IngressNginx`] configuration: that profile, with nginx's own request
+    /// path normalisation ([`PathNormalization::Nginx`]) and `ImplementationSpecific` read as
+    /// `Prefix` (ingress-nginx rewrites the type before building anything), and the default
+    /// [`NginxOptions`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ingress_router::{Config, PathNormalization, Profile};
+    ///
+    /// let config = Config::ingress_nginx();
+    /// assert_eq!(config.profile, Profile::IngressNginx);
+    /// assert_eq!(config.path_normalization, PathNormalization::Nginx);
+    /// assert_eq!(config.nginx.annotation_prefix, "nginx.ingress.kubernetes.io");
+    /// ```
+    pub fn ingress_nginx() -> Self {
+        Config::default().profile(Profile::IngressNginx)
+    }
+
+    /// Sets [`Config::profile`]. Choosing [`Profile::IngressNginx`] also sets what that profile
+    /// needs to agree with ingress-nginx ([`Config::ingress_nginx`]): nginx's path
+    /// normalisation and `ImplementationSpecific` as `Prefix`. Set them again afterwards to
+    /// depart from it.
+    pub fn profile(mut self, value: Profile) -> Self {
+        self.profile = value;
+        if value == Profile::IngressNginx {
+            self.path_normalization = PathNormalization::Nginx;
+            self.implementation_specific = ImplementationSpecific::Prefix;
+        }
+        self
+    }
+
+    /// Sets [`Config::nginx`].
+    pub fn nginx(mut self, value: NginxOptions) -> Self {
+        self.nginx = value;
         self
     }
 

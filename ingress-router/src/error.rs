@@ -236,6 +236,34 @@ pub enum DiagnosticKind {
         /// The oldest Ingress with a rule for the host, whose namespace owns it.
         owner: IngressKey,
     },
+    /// ingress-nginx profile: two locations of one host render as the same nginx `location`
+    /// (`Prefix /foo` and `Prefix /foo/` both become `location /foo/`). nginx refuses such a
+    /// configuration and ingress-nginx keeps serving its previous one; the table serves the
+    /// first.
+    DuplicateLocation {
+        /// The rule host (`None`: the catch-all server).
+        host: Option<String>,
+        /// The nginx location, as rendered.
+        location: String,
+        /// The path that renders it first.
+        winner: RuleOrigin,
+    },
+    /// ingress-nginx profile: ingress-nginx does not serve this Ingress at all (an annotation
+    /// above its risk level, or a path its deep inspection refuses).
+    NginxRefused(String),
+    /// ingress-nginx profile: an annotation value ingress-nginx's parser refuses, so it is
+    /// ignored (the Ingress is served without it).
+    AnnotationIgnored {
+        /// The annotation key.
+        key: String,
+        /// The value as written.
+        value: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// ingress-nginx profile: a canary Ingress's path or default backend that attaches to no
+    /// primary, so it gets no traffic.
+    CanaryUnused(String),
 }
 
 impl DiagnosticKind {
@@ -254,6 +282,10 @@ impl DiagnosticKind {
             DiagnosticKind::UnreachablePath { .. } => "unreachable-path",
             DiagnosticKind::HostInSeveralNamespaces { .. } => "host-in-several-namespaces",
             DiagnosticKind::HostOwnedByAnotherNamespace { .. } => "host-owned-by-another-namespace",
+            DiagnosticKind::DuplicateLocation { .. } => "duplicate-location",
+            DiagnosticKind::NginxRefused(_) => "nginx-refused",
+            DiagnosticKind::AnnotationIgnored { .. } => "annotation-ignored",
+            DiagnosticKind::CanaryUnused(_) => "canary-unused",
         }
     }
 }
@@ -316,6 +348,21 @@ impl fmt::Display for DiagnosticKind {
                  of other namespaces for it are not served",
                 owner.namespace()
             ),
+            DiagnosticKind::DuplicateLocation {
+                host,
+                location,
+                winner,
+            } => write!(
+                f,
+                "host {:?} gets nginx location {location:?} twice (first from {winner}): nginx \
+                 refuses the configuration and ingress-nginx keeps its previous one",
+                host.as_deref().unwrap_or("")
+            ),
+            DiagnosticKind::NginxRefused(why) => f.write_str(why),
+            DiagnosticKind::AnnotationIgnored { value, reason, .. } => {
+                write!(f, "{value:?} is ignored by ingress-nginx: {reason}")
+            }
+            DiagnosticKind::CanaryUnused(why) => write!(f, "canary: {why}"),
         }
     }
 }

@@ -204,8 +204,7 @@
 //!   never `/foobar`; a trailing `/` on the rule is ignored, so `/foo/` matches `/foo`.
 //! * `ImplementationSpecific`: "matching is up to the IngressClass". Here it is
 //!   [`Config::implementation_specific`]: like `Prefix` by default (*our call*; also what
-//!   ingress-nginx does outside regex mode), or `Exact`, a plain string prefix, or (feature
-//!   `regex`) an ingress-nginx style regex. An empty path reads as `/` under every setting.
+//!   ingress-nginx does outside regex mode), or `Exact`, a plain string prefix, or an ingress-nginx style regex. An empty path reads as `/` under every setting.
 //!
 //! The Kubernetes docs' examples table, row by row:
 //!
@@ -488,8 +487,6 @@
 //! * `http`: `RequestView::from_request` and `RequestView::from_parts`, and the strict
 //!   `RequestView::try_from_request` / `RequestView::try_from_parts` with their error,
 //!   `InvalidHost`.
-//! * `regex`: `ImplementationSpecific::Regex` (pulls in the `regex` crate; matching a regex
-//!   path may allocate the regex engine's per-thread cache on first use).
 //! * `shared`: `SharedTable`, the current table of a gateway: lock-free reads, atomic
 //!   replacement, and replaced tables freed on a background thread rather than by the last
 //!   request that held them (pulls in `arc-swap`; the one place this crate starts a thread).
@@ -508,6 +505,7 @@ mod explain;
 mod group;
 mod host;
 mod matched;
+pub mod nginx;
 mod normalize;
 mod owned;
 mod path;
@@ -529,7 +527,9 @@ pub mod tower;
 pub use authority::{HostField, InvalidHost};
 pub use builder::Builder;
 pub use class::ClassFilter;
-pub use config::{Config, DefaultBackendPolicy, HostOwnership, ImplementationSpecific, Validation};
+pub use config::{
+    Config, DefaultBackendPolicy, HostOwnership, ImplementationSpecific, Profile, Validation,
+};
 pub use error::{
     BackendError, Diagnostic, DiagnosticKind, InvalidPath, NotServed, RuleOrigin, Severity, Skipped,
 };
@@ -539,7 +539,7 @@ pub use matched::{Decision, DefaultMatch, Match};
 pub use normalize::PathNormalization;
 pub use owned::OwnedDecision;
 pub use path::{MatchKind, PathPattern};
-pub use request::RequestView;
+pub use request::{RequestView, Scheme};
 pub use rule::PathRule;
 #[cfg(feature = "shared")]
 pub use shared::SharedTable;

@@ -4,6 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::compile::IngressEntry;
+use crate::nginx::view::Handle;
+use crate::nginx::{Canary, Redirect, Rewrite};
 use crate::owned::OwnedDecision;
 use crate::rule::{PathRule, RouteRef};
 use ingress_model::IngressKey;
@@ -41,6 +43,9 @@ pub enum Decision<'t, B> {
     Route(Match<'t, B>),
     /// No path rule matched; an Ingress's `spec.defaultBackend` answers (crate docs, section 5).
     DefaultBackend(DefaultMatch<'t, B>),
+    /// The controller answers with a redirect itself (only under the ingress-nginx profile:
+    /// a missing trailing slash, `app-root`, HTTPS, a URL `rewrite-target`).
+    Redirect(Redirect<'t, B>),
     /// Nothing matched and no default backend applies: a gateway answers 404.
     NotFound,
 }
@@ -53,8 +58,15 @@ pub struct Match<'t, B> {
     pub source: &'t IngressKey,
     /// The rule: host, path and pathType as written, indices, resolved match kind.
     pub rule: &'t PathRule,
+    /// Under the ingress-nginx profile: the location's `rewrite-target`, which changes the
+    /// request target the upstream gets ([`Rewrite::upstream_target`]).
+    pub rewrite: Option<&'t Rewrite>,
+    /// Under the ingress-nginx profile: the canary attached to the location's Service, which
+    /// takes the request or not by its headers, cookies and weight ([`Canary::decide`]).
+    pub canary: Option<Canary<'t, B>>,
     /// Where the route lives, for [`Decision::into_owned`].
     route: &'t RouteRef<B>,
+    pub(crate) handle: Handle<'t, B>,
 }
 
 /// A default backend that answers: the backend and the Ingress whose `spec.defaultBackend` it
@@ -64,28 +76,62 @@ pub struct DefaultMatch<'t, B> {
     pub backend: &'t B,
     /// The Ingress whose `defaultBackend` it is.
     pub source: &'t IngressKey,
+    /// As [`Match::rewrite`] (ingress-nginx's placeholder locations carry their Ingress's
+    /// annotations).
+    pub rewrite: Option<&'t Rewrite>,
+    /// As [`Match::canary`].
+    pub canary: Option<Canary<'t, B>>,
     /// Where the backend lives, for [`Decision::into_owned`].
     entry: &'t Arc<IngressEntry<B>>,
+    pub(crate) handle: Handle<'t, B>,
 }
 
 // === impl Decision ===
 
 impl<'t, B> Decision<'t, B> {
-    /// The backend, unless not found.
+    /// The backend, unless not found or redirected.
     pub fn backend(&self) -> Option<&'t B> {
         match self {
             Decision::Route(m) => Some(m.backend),
             Decision::DefaultBackend(d) => Some(d.backend),
-            Decision::NotFound => None,
+            Decision::Redirect(_) | Decision::NotFound => None,
         }
     }
 
-    /// The Ingress that decided, unless not found.
+    /// The Ingress that decided, unless not found (or redirected by the catch-all server).
     pub fn source(&self) -> Option<&'t IngressKey> {
         match self {
             Decision::Route(m) => Some(m.source),
             Decision::DefaultBackend(d) => Some(d.source),
+            Decision::Redirect(r) => r.source,
             Decision::NotFound => None,
+        }
+    }
+
+    /// The rewrite of the request target, for a route or default backend of the ingress-nginx
+    /// profile whose location rewrites.
+    pub fn rewrite(&self) -> Option<&'t Rewrite> {
+        match self {
+            Decision::Route(m) => m.rewrite,
+            Decision::DefaultBackend(d) => d.rewrite,
+            _ => None,
+        }
+    }
+
+    /// The canary attached to the backend (ingress-nginx profile).
+    pub fn canary(&self) -> Option<Canary<'t, B>> {
+        match self {
+            Decision::Route(m) => m.canary,
+            Decision::DefaultBackend(d) => d.canary,
+            _ => None,
+        }
+    }
+
+    /// The redirect, for [`Decision::Redirect`].
+    pub fn redirect(&self) -> Option<&Redirect<'t, B>> {
+        match self {
+            Decision::Redirect(r) => Some(r),
+            _ => None,
         }
     }
 
@@ -111,10 +157,19 @@ impl<'t, B> Decision<'t, B> {
     /// (Not `to_owned`: `Decision` is `Clone`, so `to_owned()` already means a copy of the
     /// borrowed decision.)
     pub fn into_owned(self) -> OwnedDecision<B> {
+        let handle = match self {
+            Decision::Route(m) => m.handle,
+            Decision::DefaultBackend(d) => d.handle,
+            Decision::Redirect(r) => r.handle,
+            Decision::NotFound => None,
+        };
+        if let Some((view, outcome)) = handle {
+            return OwnedDecision::nginx(view.clone(), outcome);
+        }
         match self {
             Decision::Route(m) => OwnedDecision::route(m.route.clone()),
             Decision::DefaultBackend(d) => OwnedDecision::default_backend(d.entry.clone()),
-            Decision::NotFound => OwnedDecision::not_found(),
+            Decision::Redirect(_) | Decision::NotFound => OwnedDecision::not_found(),
         }
     }
 }
@@ -132,6 +187,7 @@ impl<B: fmt::Debug> fmt::Debug for Decision<'_, B> {
         match self {
             Decision::Route(m) => f.debug_tuple("Route").field(m).finish(),
             Decision::DefaultBackend(d) => f.debug_tuple("DefaultBackend").field(d).finish(),
+            Decision::Redirect(r) => f.debug_tuple("Redirect").field(r).finish(),
             Decision::NotFound => f.write_str("NotFound"),
         }
     }
@@ -145,7 +201,10 @@ impl<'t, B> Match<'t, B> {
             backend: &route.backend,
             source: &route.rule.source,
             rule: &route.rule,
+            rewrite: None,
+            canary: None,
             route,
+            handle: None,
         }
     }
 }
@@ -175,7 +234,10 @@ impl<'t, B> DefaultMatch<'t, B> {
         Some(DefaultMatch {
             backend: entry.default_backend.as_ref()?,
             source: &entry.key,
+            rewrite: None,
+            canary: None,
             entry,
+            handle: None,
         })
     }
 }

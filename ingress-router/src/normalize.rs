@@ -34,6 +34,13 @@ pub enum PathNormalization {
     /// (`A-Z a-z 0-9 - . _ ~`), merge repeated slashes, then remove dot segments. `%2F` stays
     /// encoded.
     NginxLike,
+    /// Exactly what nginx does to the URI before it chooses a location (its `$uri`): every
+    /// `%XX` that stands for an ASCII byte is decoded, `%2F` included, which then acts as a
+    /// separator; repeated slashes are merged; dot segments are removed. What the ingress-nginx
+    /// profile matches. Two differences, both for requests nginx refuses: a `..` above the
+    /// root is dropped (nginx answers 400), and so are no bytes of `%00` (nginx answers 400);
+    /// escapes of non-ASCII bytes stay encoded (a `&str` cannot hold a lone byte).
+    Nginx,
 }
 
 /// Paths longer than this that need normalising are normalised on the heap; shorter ones use a
@@ -63,7 +70,9 @@ impl PathNormalization {
         match self {
             PathNormalization::None => false,
             PathNormalization::RemoveDotSegments => hints.dot && has_dot_segment(path.as_bytes()),
-            PathNormalization::NginxLike => hints.escapes_or_slashes || hints.dot,
+            PathNormalization::NginxLike | PathNormalization::Nginx => {
+                hints.escapes_or_slashes || hints.dot
+            }
         }
     }
 
@@ -72,7 +81,7 @@ impl PathNormalization {
         match self {
             PathNormalization::None => false,
             PathNormalization::RemoveDotSegments => has_dot_segment(path.as_bytes()),
-            PathNormalization::NginxLike => {
+            PathNormalization::NginxLike | PathNormalization::Nginx => {
                 let b = path.as_bytes();
                 b.contains(&b'%') || b.windows(2).any(|w| w == b"//") || has_dot_segment(b)
             }
@@ -94,7 +103,11 @@ impl PathNormalization {
             PathNormalization::None => buf.len(),
             PathNormalization::RemoveDotSegments => remove_dot_segments(buf),
             PathNormalization::NginxLike => {
-                let len = decode_unreserved_and_merge_slashes(buf);
+                let len = decode_and_merge_slashes(buf, is_unreserved);
+                remove_dot_segments(&mut buf[..len])
+            }
+            PathNormalization::Nginx => {
+                let len = decode_and_merge_slashes(buf, |b| b.is_ascii());
                 remove_dot_segments(&mut buf[..len])
             }
         }
@@ -182,8 +195,9 @@ fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
-/// Decodes `%XX` when it stands for an unreserved character and merges runs of `/`, in place.
-fn decode_unreserved_and_merge_slashes(buf: &mut [u8]) -> usize {
+/// Decodes `%XX` when it stands for a byte `decode` accepts, and merges runs of `/` (decoded
+/// ones too), in place. A decoded byte is never decoded again (`%2541` is `%41`).
+fn decode_and_merge_slashes(buf: &mut [u8], decode: impl Fn(u8) -> bool) -> usize {
     let len = buf.len();
     let (mut r, mut w) = (0, 0);
     while r < len {
@@ -192,7 +206,7 @@ fn decode_unreserved_and_merge_slashes(buf: &mut [u8]) -> usize {
         if c == b'%'
             && r + 2 < len
             && let (Some(h), Some(l)) = (hex(buf[r + 1]), hex(buf[r + 2]))
-            && is_unreserved(h * 16 + l)
+            && decode(h * 16 + l)
         {
             c = h * 16 + l;
             step = 3;
@@ -252,6 +266,19 @@ mod tests {
         assert_eq!(n.normalize("/a%"), "/a%");
         assert_eq!(n.normalize("/a%4"), "/a%4");
         assert_eq!(n.normalize("/a%41"), "/aA");
+    }
+
+    #[test]
+    fn nginx() {
+        let n = PathNormalization::Nginx;
+        assert_eq!(n.normalize("////uuid"), "/uuid");
+        assert_eq!(n.normalize("/a%2Fb"), "/a/b");
+        assert_eq!(n.normalize("/a%2F%2Fb"), "/a/b");
+        assert_eq!(n.normalize("/a/b%2F..%2Fc"), "/a/c");
+        assert_eq!(n.normalize("/%2541"), "/%41");
+        assert_eq!(n.normalize("/a%20b%3F"), "/a b?");
+        assert_eq!(n.normalize("/caf%C3%A9"), "/caf%C3%A9");
+        assert_eq!(n.normalize("/ip/abc/../../uuid"), "/uuid");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::compile::IngressEntry;
 use crate::matched::{Decision, DefaultMatch, Match};
+use crate::nginx::view::{NginxView, Outcome};
 use crate::rule::{PathRule, RouteRef};
 use ingress_model::IngressKey;
 
@@ -59,6 +60,8 @@ enum Owned<B> {
     Route(RouteRef<B>),
     /// An entry whose `default_backend` is `Some`.
     DefaultBackend(Arc<IngressEntry<B>>),
+    /// A decision of the ingress-nginx profile: its view, and where in it.
+    Nginx(Arc<NginxView<B>>, Outcome),
     NotFound,
 }
 
@@ -77,6 +80,12 @@ impl<B> OwnedDecision<B> {
         }
     }
 
+    pub(crate) fn nginx(view: Arc<NginxView<B>>, outcome: Outcome) -> Self {
+        OwnedDecision {
+            inner: Owned::Nginx(view, outcome),
+        }
+    }
+
     pub(crate) fn not_found() -> Self {
         OwnedDecision {
             inner: Owned::NotFound,
@@ -92,6 +101,7 @@ impl<B> OwnedDecision<B> {
             Owned::DefaultBackend(entry) => {
                 DefaultMatch::of(entry).map_or(Decision::NotFound, Decision::DefaultBackend)
             }
+            Owned::Nginx(view, outcome) => view.decision(*outcome),
             Owned::NotFound => Decision::NotFound,
         }
     }
@@ -113,17 +123,22 @@ impl<B> OwnedDecision<B> {
 
     /// Whether a path rule matched.
     pub fn is_route(&self) -> bool {
-        matches!(self.inner, Owned::Route(_))
+        matches!(self.as_decision(), Decision::Route(_))
     }
 
     /// Whether a default backend answers.
     pub fn is_default_backend(&self) -> bool {
-        matches!(self.inner, Owned::DefaultBackend(_))
+        matches!(self.as_decision(), Decision::DefaultBackend(_))
+    }
+
+    /// Whether the controller redirects (ingress-nginx profile).
+    pub fn is_redirect(&self) -> bool {
+        matches!(self.as_decision(), Decision::Redirect(_))
     }
 
     /// Whether nothing answers the request.
     pub fn is_not_found(&self) -> bool {
-        matches!(self.inner, Owned::NotFound)
+        matches!(self.as_decision(), Decision::NotFound)
     }
 }
 
@@ -140,6 +155,7 @@ impl<B> Clone for OwnedDecision<B> {
             inner: match &self.inner {
                 Owned::Route(route) => Owned::Route(route.clone()),
                 Owned::DefaultBackend(entry) => Owned::DefaultBackend(entry.clone()),
+                Owned::Nginx(view, outcome) => Owned::Nginx(view.clone(), *outcome),
                 Owned::NotFound => Owned::NotFound,
             },
         }

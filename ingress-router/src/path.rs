@@ -59,7 +59,6 @@ impl MatchKind {
 pub struct PathPattern {
     path: Box<str>,
     kind: MatchKind,
-    #[cfg(feature = "regex")]
     regex: Option<Box<regex::Regex>>,
 }
 
@@ -71,14 +70,12 @@ impl PathPattern {
     /// # Errors
     ///
     /// [`InvalidPath`] when a non-empty path does not start with `/` (validation's "must be an
-    /// absolute path"), or when a [`MatchKind::Regex`] path does not compile (or the `regex`
-    /// feature is off).
+    /// absolute path"), or when a [`MatchKind::Regex`] path does not compile.
     pub fn new(path: &str, kind: MatchKind) -> Result<Self, InvalidPath> {
         let path = if path.is_empty() { "/" } else { path };
         if !path.starts_with('/') {
             return Err(InvalidPath::NotAbsolute(path.to_owned()));
         }
-        #[cfg(feature = "regex")]
         let regex = match kind {
             MatchKind::Regex => Some(Box::new(
                 regex::RegexBuilder::new(&format!("^(?:{path})"))
@@ -91,17 +88,9 @@ impl PathPattern {
             )),
             _ => None,
         };
-        #[cfg(not(feature = "regex"))]
-        if kind == MatchKind::Regex {
-            return Err(InvalidPath::Regex {
-                path: path.to_owned(),
-                reason: "the `regex` feature of ingress-router is not enabled".to_owned(),
-            });
-        }
         Ok(PathPattern {
             path: path.into(),
             kind,
-            #[cfg(feature = "regex")]
             regex,
         })
     }
@@ -138,16 +127,10 @@ impl PathPattern {
         }
     }
 
-    #[cfg(feature = "regex")]
     fn regex_matches(&self, request_path: &str) -> bool {
         self.regex
             .as_ref()
             .is_some_and(|r| r.is_match(request_path))
-    }
-
-    #[cfg(not(feature = "regex"))]
-    fn regex_matches(&self, _request_path: &str) -> bool {
-        false
     }
 
     /// The key a Prefix condition is indexed under: the path without one trailing `/`
@@ -206,7 +189,6 @@ mod tests {
         );
     }
 
-    #[cfg(feature = "regex")]
     #[test]
     fn regex_is_anchored_at_the_start_and_case_insensitive() {
         let r = PathPattern::from_static("/api/v[0-9]+", MatchKind::Regex);

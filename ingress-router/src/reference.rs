@@ -89,6 +89,11 @@ pub enum Outcome {
         /// The Ingress.
         source: IngressKey,
     },
+    /// A redirect (the ingress-nginx profile only; the reference never redirects).
+    Redirect {
+        /// The status.
+        status: u16,
+    },
     /// Not found.
     NotFound,
 }
@@ -105,6 +110,7 @@ impl Outcome {
             Decision::DefaultBackend(d) => Outcome::DefaultBackend {
                 source: d.source.clone(),
             },
+            Decision::Redirect(r) => Outcome::Redirect { status: r.status },
             Decision::NotFound => Outcome::NotFound,
         }
     }
@@ -364,7 +370,12 @@ fn normalize_path(mode: PathNormalization, path: &str) -> String {
     match mode {
         PathNormalization::None => path.to_owned(),
         PathNormalization::RemoveDotSegments => remove_dot_segments(path),
-        PathNormalization::NginxLike => {
+        PathNormalization::NginxLike | PathNormalization::Nginx => {
+            // NginxLike decodes unreserved characters only; Nginx every ASCII one.
+            let decodes = |b: u8| match mode {
+                PathNormalization::Nginx => b.is_ascii(),
+                _ => b.is_ascii_alphanumeric() || b"-._~".contains(&b),
+            };
             let mut decoded = String::new();
             let mut rest = path;
             while let Some(c) = rest.chars().next() {
@@ -372,19 +383,15 @@ fn normalize_path(mode: PathNormalization, path: &str) -> String {
                     .get(1..3)
                     .filter(|_| c == '%')
                     .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                    .filter(|b| b.is_ascii_alphanumeric() || b"-._~".contains(b));
-                match unreserved {
-                    Some(b) => {
-                        decoded.push(char::from(b));
-                        rest = &rest[3..];
-                    }
-                    None => {
-                        if !(c == '/' && decoded.ends_with('/')) {
-                            decoded.push(c);
-                        }
-                        rest = &rest[c.len_utf8()..];
-                    }
+                    .filter(|&b| decodes(b));
+                let (c, len) = match unreserved {
+                    Some(b) => (char::from(b), 3),
+                    None => (c, c.len_utf8()),
+                };
+                if !(c == '/' && decoded.ends_with('/')) {
+                    decoded.push(c);
                 }
+                rest = &rest[len..];
             }
             remove_dot_segments(&decoded)
         }

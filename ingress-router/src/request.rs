@@ -16,6 +16,27 @@ pub(crate) struct Hints {
     pub(crate) escapes_or_slashes: bool,
 }
 
+/// Whether a request came over TLS: the `$scheme` of nginx. Only the ingress-nginx profile's
+/// HTTPS redirects read it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// Plain HTTP (the default).
+    #[default]
+    Http,
+    /// HTTPS.
+    Https,
+}
+
+impl Scheme {
+    /// `"http"` or `"https"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
 /// What the table looks at in a request: the host (from `Host` or `:authority`) and the path.
 ///
 /// [`RequestView::new`] only slices: the port and one trailing dot come off the host, the query
@@ -45,6 +66,11 @@ pub(crate) struct Hints {
 pub struct RequestView<'r> {
     host: &'r str,
     path: &'r str,
+    /// The host as given, port and all: what a redirect that keeps the client's `Host` writes.
+    raw_host: &'r str,
+    /// The request target as given, query included, fragment not.
+    target: &'r str,
+    scheme: Scheme,
     hints: Hints,
 }
 
@@ -54,6 +80,7 @@ impl<'r> RequestView<'r> {
     /// A view of `host` (a `Host` header or `:authority` value; `""` when there is none) and
     /// `path` (a request target's path, possibly with query and fragment).
     pub fn new(host: &'r str, path: &'r str) -> Self {
+        let host_arg = host;
         let host = request_host(host);
         // One pass over the path: where it ends, and whether normalisation could change it.
         let scan = scan_path(path.as_bytes());
@@ -63,12 +90,66 @@ impl<'r> RequestView<'r> {
             dot: scan.dot,
             escapes_or_slashes: scan.escapes_or_slashes,
         };
+        // The scan stopped at the first `?` or `#`; only a query needs a look for the `#`.
+        let target = if path.as_bytes().get(scan.end) == Some(&b'?') {
+            let rest = &path[scan.end..];
+            &path[..scan.end + rest.find('#').unwrap_or(rest.len())]
+        } else {
+            &path[..scan.end]
+        };
         let path = &path[..scan.end];
         RequestView {
             host: host.host,
             path: if path.is_empty() { "/" } else { path },
+            raw_host: host_arg,
+            target,
+            scheme: Scheme::Http,
             hints,
         }
+    }
+
+    /// The same request, marked as having come over `scheme` (plain HTTP by default).
+    ///
+    /// ```
+    /// use ingress_router::{RequestView, Scheme};
+    ///
+    /// let view = RequestView::new("foo.com", "/").with_scheme(Scheme::Https);
+    /// assert_eq!(view.scheme(), Scheme::Https);
+    /// ```
+    #[must_use]
+    pub fn with_scheme(mut self, scheme: Scheme) -> Self {
+        self.scheme = scheme;
+        self
+    }
+
+    /// Whether the request came over TLS.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The `Host` as given (port, case and trailing dot kept): nginx's `$http_host`.
+    pub fn raw_host(&self) -> &'r str {
+        self.raw_host
+    }
+
+    /// The request target as given, path and query, without the fragment: nginx's
+    /// `$request_uri`.
+    ///
+    /// ```
+    /// use ingress_router::RequestView;
+    ///
+    /// let view = RequestView::new("foo.com:8080", "/a//b?x=1#top");
+    /// assert_eq!(view.target(), "/a//b?x=1");
+    /// assert_eq!(view.query(), Some("x=1"));
+    /// assert_eq!(view.raw_host(), "foo.com:8080");
+    /// ```
+    pub fn target(&self) -> &'r str {
+        self.target
+    }
+
+    /// The query, without its `?` (`None` when the target has no `?`).
+    pub fn query(&self) -> Option<&'r str> {
+        self.target.find('?').map(|at| &self.target[at + 1..])
     }
 
     pub(crate) fn hints(&self) -> Hints {
@@ -176,7 +257,15 @@ mod http_view {
                     std::str::from_utf8(v.as_bytes()).unwrap_or(NOT_UTF8)
                 }),
             };
-            RequestView::new(host, uri.path())
+            // The query rides along for the ingress-nginx profile's redirects and rewrites; an
+            // absolute-form target (HTTP/2's `:scheme`) says whether it came over TLS.
+            let target = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+            let view = RequestView::new(host, target);
+            if uri.scheme() == Some(&http::uri::Scheme::HTTPS) {
+                view.with_scheme(super::Scheme::Https)
+            } else {
+                view
+            }
         }
     }
 }

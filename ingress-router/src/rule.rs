@@ -162,6 +162,9 @@ impl<B> std::ops::Deref for RouteRef<B> {
 pub(crate) struct Route<B> {
     pub(crate) rule: PathRule,
     pub(crate) backend: B,
+    /// Under the ingress-nginx profile: the upstream (`namespace-service-port`), which
+    /// canaries attach to.
+    pub(crate) upstream: Option<Arc<str>>,
 }
 
 impl<B: fmt::Debug> fmt::Debug for Route<B> {

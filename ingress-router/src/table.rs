@@ -8,12 +8,13 @@ use ingress_model::{Ingress, IngressBackend};
 
 use crate::builder::Builder;
 use crate::compile::{Compiled, IngressEntry, Mapper, compile};
-use crate::config::{Config, DefaultBackendPolicy};
+use crate::config::{Config, DefaultBackendPolicy, Profile};
 use crate::error::{BackendError, Diagnostic};
 use crate::explain::{Explanation, HostSelection};
 use crate::group::{Contributor, HostGroup};
 use crate::host::{HostPattern, MAX_HOST_LEN, WildcardKey, ascii_lowercase, wildcard_suffix};
 use crate::matched::{Decision, DefaultMatch, Match};
+use crate::nginx::view::NginxView;
 use crate::normalize::STACK_PATH_LEN;
 use crate::owned::OwnedDecision;
 use crate::precedence;
@@ -47,6 +48,9 @@ pub struct RouteTable<B> {
     pub(crate) defaults: Defaults<B>,
     pub(crate) tls: TlsIndex,
     pub(crate) ingresses: ShardedMap<IngressKey, Arc<IngressEntry<B>>>,
+    /// Under [`Profile::IngressNginx`]: the servers ingress-nginx would generate, rebuilt whole
+    /// on every update (see the `nginx` module).
+    pub(crate) nginx: Option<Arc<NginxView<B>>>,
 }
 
 /// A table and what building it reported.
@@ -285,13 +289,24 @@ impl<B> RouteTable<B> {
             ingresses,
             mapper,
             config,
+            nginx: None,
         };
         let ownership = table.config.host_ownership;
         for (pattern, contributors) in groups {
             let group = HostGroup::build(pattern.clone(), ownership, contributors);
             table.set_group(&pattern, Some(group));
         }
+        table.rebuild_nginx();
         table
+    }
+
+    /// Under [`Profile::IngressNginx`], makes the nginx view of the table as it stands.
+    fn rebuild_nginx(&mut self) {
+        if self.config.profile != Profile::IngressNginx {
+            return;
+        }
+        let view = NginxView::build(self.ingresses.values(), self.groups(), &self.config.nginx);
+        self.nginx = Some(Arc::new(view));
     }
 
     fn set_group(&mut self, pattern: &HostPattern, group: Option<HostGroup<B>>) {
@@ -334,19 +349,19 @@ impl<B> RouteTable<B> {
         let normalization = self.config.path_normalization;
         let hints = request.hints();
         if !normalization.needs_hinted(path, hints) {
-            return self.decide(request.host(), hints, path);
+            return self.decide(request, path);
         }
         // Two stack buffers so a short path does not pay for zeroing 4 KiB.
         if path.len() <= SHORT_PATH_LEN {
             let mut buf = [0u8; SHORT_PATH_LEN];
             if let Some(p) = normalization.normalize_into(path, &mut buf) {
-                return self.decide(request.host(), hints, p);
+                return self.decide(request, p);
             }
         }
         let mut buf = [0u8; STACK_PATH_LEN];
         match normalization.normalize_into(path, &mut buf) {
-            Some(p) => self.decide(request.host(), hints, p),
-            None => self.decide(request.host(), hints, &normalization.normalize(path)),
+            Some(p) => self.decide(request, p),
+            None => self.decide(request, &normalization.normalize(path)),
         }
     }
 
@@ -386,8 +401,13 @@ impl<B> RouteTable<B> {
     }
 
     #[inline]
-    fn decide<'t>(&'t self, host: &str, hints: Hints, path: &str) -> Decision<'t, B> {
-        let Some(group) = self.select(host, hints).1 else {
+    fn decide<'t>(&'t self, request: &RequestView<'_>, path: &str) -> Decision<'t, B> {
+        let group = self.select(request.host(), request.hints()).1;
+        if let Some(view) = &self.nginx {
+            let server = view.server_of(group.map(|g| &g.pattern));
+            return view.decision(view.outcome(server, path, request));
+        }
+        let Some(group) = group else {
             return self.default_decision(self.defaults.best.as_ref());
         };
         match group.find(path) {
@@ -455,15 +475,22 @@ impl<B> RouteTable<B> {
     pub fn explain<'t>(&'t self, request: &RequestView<'_>) -> Explanation<'t, B> {
         let path = self.config.path_normalization.normalize(request.path());
         let (host_selection, group) = self.select(request.host(), request.hints());
-        let candidates = group
-            .map(|g| g.candidates(&path).into_iter().map(Match::of).collect())
-            .unwrap_or_default();
+        let decision = self.find(request);
+        let candidates = match (&self.nginx, decision) {
+            // nginx takes the first location that fits, in its own order: there is no ranking of
+            // the others to show.
+            (Some(_), Decision::Route(m)) => vec![m],
+            (Some(_), _) => Vec::new(),
+            (None, _) => group
+                .map(|g| g.candidates(&path).into_iter().map(Match::of).collect())
+                .unwrap_or_default(),
+        };
         Explanation {
             host_selection,
             host_group: group.and_then(|g| g.pattern.to_rule_host()),
             path,
             candidates,
-            decision: self.find(request),
+            decision,
         }
     }
 
@@ -494,6 +521,39 @@ impl<B> RouteTable<B> {
         self.tls.find(sni)
     }
 
+    /// Under [`Profile::IngressNginx`], the servers and locations ingress-nginx would generate
+    /// for the table's Ingresses, catch-all server `_` first; `None` under other profiles.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ingress_router::nginx::LocationModifier;
+    /// use ingress_router::{Config, RouteTable};
+    /// # let ingress: ingress_router::Ingress = serde_json::from_value(serde_json::json!({
+    /// #   "metadata": {"name": "web", "namespace": "shop"},
+    /// #   "spec": {"rules": [{"host": "shop.example.com", "http": {"paths": [
+    /// #     {"path": "/cart", "pathType": "Prefix",
+    /// #      "backend": {"service": {"name": "cart", "port": {"number": 80}}}}]}}]}
+    /// # }))?;
+    /// let table = RouteTable::builder().config(Config::ingress_nginx()).add(&ingress).build().table;
+    /// let servers = table.nginx_servers().unwrap();
+    /// let shop = &servers[1];
+    /// assert_eq!(shop.host.as_deref(), Some("shop.example.com"));
+    /// // Prefix /cart: `location /cart/` and `location = /cart`, then the placeholder `/`.
+    /// let rendered: Vec<_> = shop.locations.iter().map(|l| (l.modifier, l.path)).collect();
+    /// assert_eq!(rendered, [
+    ///     (LocationModifier::Prefix, "/cart/"),
+    ///     (LocationModifier::Exact, "/cart"),
+    ///     (LocationModifier::Prefix, "/"),
+    /// ]);
+    /// assert_eq!(shop.locations[0].upstream, Some("shop-cart-80"));
+    /// assert_eq!(shop.locations[2].upstream, None); // the controller's 404
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn nginx_servers(&self) -> Option<Vec<crate::nginx::ServerView<'_>>> {
+        self.nginx.as_ref().map(|v| v.server_views())
+    }
+
     /// The table's configuration.
     pub fn config(&self) -> &Config {
         &self.config
@@ -506,7 +566,10 @@ impl<B> RouteTable<B> {
             .values()
             .flat_map(|e| e.diagnostics.iter().cloned())
             .collect();
-        out.extend(self.groups().flat_map(|g| g.diagnostics.iter().cloned()));
+        match &self.nginx {
+            Some(view) => out.extend(view.diagnostics.iter().cloned()),
+            None => out.extend(self.groups().flat_map(|g| g.diagnostics.iter().cloned())),
+        }
         sort_diagnostics(&mut out);
         out
     }
@@ -656,15 +719,25 @@ impl<B> RouteTable<B> {
             });
             let before = self.group(host);
             let group = HostGroup::rebuilt(host.clone(), ownership, before, &key, contribution);
-            diagnostics_changed(
-                before.map_or(&[][..], |g| &g.diagnostics),
-                group.as_ref().map_or(&[][..], |g| &g.diagnostics),
-                &mut changed,
-            );
+            // Under the ingress-nginx profile the view's diagnostics stand for the groups'.
+            if self.nginx.is_none() {
+                diagnostics_changed(
+                    before.map_or(&[][..], |g| &g.diagnostics),
+                    group.as_ref().map_or(&[][..], |g| &g.diagnostics),
+                    &mut changed,
+                );
+            }
             table.set_group(host, group);
         }
         let new_tls = new.as_ref().map_or(&[][..], |c| &c.tls[..]);
         table.tls.update(&key, &tls_hosts, new_tls);
+        table.rebuild_nginx();
+        if let (Some(before), Some(after)) = (&self.nginx, &table.nginx) {
+            let (mut before, mut after) = (before.diagnostics.clone(), after.diagnostics.clone());
+            sort_diagnostics(&mut before);
+            sort_diagnostics(&mut after);
+            diagnostics_changed(&before, &after, &mut changed);
+        }
 
         let diagnostics = changed
             .iter()
@@ -713,6 +786,10 @@ impl<B> RouteTable<B> {
             return Vec::new();
         };
         let mut out = entry.diagnostics.clone();
+        if let Some(view) = &self.nginx {
+            out.extend(view.diagnostics_of(key).cloned());
+            return out;
+        }
         for host in &entry.hosts {
             if let Some(group) = self.group(host) {
                 out.extend(group.diagnostics_of(key).cloned());
@@ -823,6 +900,7 @@ impl<B> Clone for RouteTable<B> {
             defaults: self.defaults.clone(),
             tls: self.tls.clone(),
             ingresses: self.ingresses.clone(),
+            nginx: self.nginx.clone(),
         }
     }
 }

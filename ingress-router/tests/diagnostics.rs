@@ -208,7 +208,6 @@ fn the_same_object_twice_counts_once() {
     assert_eq!(built.table.stats().paths, 1);
 }
 
-#[cfg(feature = "regex")]
 #[test]
 fn regexes_that_do_not_compile_are_skipped() {
     let a = with_path(

@@ -191,14 +191,12 @@ fn to_ingress(i: usize, g: &GenIngress) -> Ingress {
 }
 
 fn gen_config() -> impl Strategy<Value = Config> {
-    #[cfg_attr(not(feature = "regex"), allow(unused_mut))]
-    let mut modes = vec![
+    let modes = vec![
         ImplementationSpecific::Prefix,
         ImplementationSpecific::Exact,
         ImplementationSpecific::StringPrefix,
+        ImplementationSpecific::Regex,
     ];
-    #[cfg(feature = "regex")]
-    modes.push(ImplementationSpecific::Regex);
     (
         prop::sample::select(modes),
         prop::sample::select(vec![

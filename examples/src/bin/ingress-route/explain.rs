@@ -97,6 +97,10 @@ pub(crate) fn explain(
         .collect();
     let default_step = match (&e.candidates.is_empty(), decision) {
         (false, _) => None,
+        (true, Decision::Redirect(r)) => Some(format!(
+            "the controller answers {} itself: {}",
+            r.status, r.kind
+        )),
         (true, Decision::DefaultBackend(d)) => Some(format!(
             "no path matched; {} answers as the default backend of Ingress {}",
             describe_backend(d.backend),

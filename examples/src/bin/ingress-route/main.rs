@@ -32,7 +32,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ingress_model::validation::ValidationOptions;
 use ingress_model::{LoadOptions, Manifests};
-use ingress_router::{ClassFilter, Config, RequestView, RouteTable, Severity};
+use ingress_router::{ClassFilter, Config, RequestView, RouteTable, Scheme, Severity};
 
 use crate::requests::RequestSpec;
 
@@ -53,14 +53,24 @@ Examples:
   ingress-route route -f k8s/ --class nginx --json https://shop.example.com/cart?id=1
   ingress-route route -f k8s/ --explain http://shop.example.com/api/v2
   echo '{\"host\": null, \"path\": \"/healthz\"}' | ingress-route route -f k8s/ --json --requests -
+  ingress-route route -f k8s/ --profile ingress-nginx http://shop.example.com/cart
+  echo '{\"host\": \"a.example\", \"path\": \"/\", \"headers\": {\"Cookie\": \"canary=always\"}}' \\
+    | ingress-route route -f k8s/ --profile ingress-nginx --json --requests -
 
 JSON output (--json), one object per request, one per line, in input order:
   {\"request\": {...as given...}, \"outcome\": \"route\"|\"default-backend\"|\"redirect\"|\"not-found\",
    \"backend\": <IngressBackend as in the spec>|null, \"ingress\": \"namespace/name\"|null,
    \"host\": <rule host>|null, \"path\": <rule path>|null, \"pathType\": ...|null,
-   \"tls\": {\"secretName\": ...}|null, \"redirect\": {\"status\": N, \"location\": ...}|null,
-   \"rewrite\": <upstream path>|null}
-The `spec` profile never redirects or rewrites: \"redirect\" and \"rewrite\" are always null there.")]
+   \"tls\": {\"secretName\": ...}|null,
+   \"redirect\": {\"status\": N, \"location\": ..., \"reason\": ...}|null,
+   \"rewrite\": <request target the upstream gets>|null,
+   \"canary\": {\"ingress\": ..., \"backend\": ..., \"taken\": true|false, \"reason\": ...}|null}
+\"backend\" and \"ingress\" are what serves: the canary's when it takes the request; \"host\",
+\"path\" and \"pathType\" are the matched rule's. The `spec` profile never redirects, rewrites or
+has canaries: \"redirect\", \"rewrite\" and \"canary\" are always null there.
+Request lines may carry \"headers\": {\"Name\": \"value\"} (a Cookie header carries cookies) and
+\"draw\": a number in [0, 1), the random draw of a weighted canary (without one, a weighted
+canary takes a request only when its weight is the whole total).")]
     Route(RouteArgs),
     /// Validation errors, conflicts and likely mistakes in the manifests.
     #[command(after_help = "\
@@ -122,9 +132,11 @@ struct RouteArgs {
     /// deprecated kubernetes.io/ingress.class annotation). Repeatable. Default: serve all.
     #[arg(long = "class", value_name = "NAME")]
     classes: Vec<String>,
-    /// Semantics profile. Only `spec` (Kubernetes Ingress v1 as written) is available.
-    #[arg(long, default_value = "spec", value_parser = ["spec"])]
-    profile: String,
+    /// Semantics profile: `spec` (Kubernetes Ingress v1 as written) or `ingress-nginx` (what
+    /// ingress-nginx does with the same Ingresses: its locations, annotations, redirects,
+    /// rewrites and canaries).
+    #[arg(long, value_enum, default_value_t = ProfileArg::Spec)]
+    profile: ProfileArg,
     /// One JSON object per request on stdout (the contract above).
     #[arg(long)]
     json: bool,
@@ -154,6 +166,24 @@ struct LintArgs {
     /// The same as --format json.
     #[arg(long, conflicts_with = "format")]
     json: bool,
+}
+
+/// `--profile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ProfileArg {
+    /// Kubernetes Ingress v1 as written.
+    Spec,
+    /// What ingress-nginx does.
+    IngressNginx,
+}
+
+impl ProfileArg {
+    fn config(self) -> Config {
+        match self {
+            ProfileArg::Spec => Config::default(),
+            ProfileArg::IngressNginx => Config::ingress_nginx(),
+        }
+    }
 }
 
 /// `lint --format`.
@@ -276,7 +306,7 @@ fn route(args: &RouteArgs) -> Result<ExitCode, InputError> {
     } else {
         ClassFilter::classes(args.classes.iter().cloned())
     };
-    let config = Config::default().classes(classes);
+    let config = args.profile.config().classes(classes);
     let built = RouteTable::builder()
         .config(config)
         .add_all(manifests.ingresses.iter().map(|l| &l.object))
@@ -293,23 +323,29 @@ fn route(args: &RouteArgs) -> Result<ExitCode, InputError> {
     let table = built.table;
     let mut stdout = std::io::stdout().lock();
     for req in &requests {
-        let view = RequestView::new(req.host.as_deref().unwrap_or(""), &req.path);
-        let decision = table.find(&view);
+        let scheme = if req.scheme == "https" {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        };
+        let view =
+            RequestView::new(req.host.as_deref().unwrap_or(""), &req.path).with_scheme(scheme);
+        let answer = output::Answer::new(table.find(&view), &view, req);
         let tls = req
             .sni
             .as_deref()
             .and_then(|sni| table.certificate_for(sni));
         let explanation = args
             .explain
-            .then(|| explain::explain(&table, &view, &decision));
+            .then(|| explain::explain(&table, &view, &answer.decision));
         let written = if args.json {
-            let mut line = output::route_json(req, &decision, tls.as_ref());
+            let mut line = output::route_json(req, &answer, tls.as_ref());
             if let Some(e) = &explanation {
                 line["explanation"] = e.to_json();
             }
             writeln!(stdout, "{line}")
         } else {
-            let mut text = output::route_line(req, &decision, tls.as_ref());
+            let mut text = output::route_line(req, &answer, tls.as_ref());
             if let Some(e) = &explanation {
                 text.push('\n');
                 text.push_str(&e.to_text());

@@ -3,61 +3,95 @@
 //! The JSON shape is a public contract that scripts rely on; `tests/ingress_route.rs` checks it
 //! field by field. Add fields if needed; never rename or remove one.
 
-use ingress_model::{IngressBackend, ServiceBackendPort};
-use ingress_router::{Certificate, Decision};
+use ingress_model::{IngressBackend, IngressKey, ServiceBackendPort};
+use ingress_router::nginx::{Canary, CanaryVerdict};
+use ingress_router::{Certificate, Decision, RequestView};
 use serde_json::{Value, json};
 
 use crate::requests::RequestSpec;
 
-/// `route`, `default-backend` or `not-found` (the `spec` profile never redirects).
-fn outcome(decision: &Decision<'_, IngressBackend>) -> &'static str {
-    match decision {
-        Decision::Route(_) => "route",
-        Decision::DefaultBackend(_) => "default-backend",
-        Decision::NotFound => "not-found",
+/// Everything `route` says of one request: the table's decision and, under the ingress-nginx
+/// profile, its redirect, rewrite and canary worked out for this request.
+pub(crate) struct Answer<'t> {
+    pub(crate) decision: Decision<'t, IngressBackend>,
+    /// The canary attached to the decision's backend, and whether it takes this request.
+    pub(crate) canary: Option<(Canary<'t, IngressBackend>, CanaryVerdict)>,
+    /// The `Location` of a redirect.
+    pub(crate) location: Option<String>,
+    /// The request target the upstream gets, when a rewrite changes it.
+    pub(crate) rewrite: Option<String>,
+}
+
+impl<'t> Answer<'t> {
+    /// Works out the request-dependent parts of `decision`.
+    pub(crate) fn new(
+        decision: Decision<'t, IngressBackend>,
+        view: &RequestView<'_>,
+        req: &RequestSpec,
+    ) -> Self {
+        Answer {
+            canary: decision.canary().map(|c| (c, c.decide(req))),
+            location: decision.redirect().map(|r| r.location(view)),
+            rewrite: decision.rewrite().map(|r| r.upstream_target(view)),
+            decision,
+        }
+    }
+
+    /// The backend that serves: the canary's when it takes the request.
+    pub(crate) fn backend(&self) -> Option<&'t IngressBackend> {
+        match &self.canary {
+            Some((c, v)) if v.canary => Some(c.backend),
+            _ => self.decision.backend(),
+        }
+    }
+
+    /// The Ingress whose backend serves (or that redirects).
+    pub(crate) fn ingress(&self) -> Option<&'t IngressKey> {
+        match &self.canary {
+            Some((c, v)) if v.canary => Some(c.source),
+            _ => self.decision.source(),
+        }
+    }
+
+    /// `route`, `default-backend`, `redirect` or `not-found`.
+    pub(crate) fn outcome(&self) -> &'static str {
+        match self.decision {
+            Decision::Route(_) => "route",
+            Decision::DefaultBackend(_) => "default-backend",
+            Decision::Redirect(_) => "redirect",
+            _ => "not-found",
+        }
     }
 }
 
 /// One JSON object for one request (see the module docs).
 pub(crate) fn route_json(
     req: &RequestSpec,
-    decision: &Decision<'_, IngressBackend>,
+    answer: &Answer<'_>,
     tls: Option<&Certificate<'_>>,
 ) -> Value {
-    let (backend, ingress, host, path, path_type) = match decision {
-        Decision::Route(m) => (
-            json!(m.backend),
-            json!(m.source.as_str()),
-            json!(m.rule.host()),
-            json!(m.rule.path()),
-            json!(m.rule.path_type().as_str()),
-        ),
-        Decision::DefaultBackend(d) => (
-            json!(d.backend),
-            json!(d.source.as_str()),
-            Value::Null,
-            Value::Null,
-            Value::Null,
-        ),
-        Decision::NotFound => (
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::Null,
-            Value::Null,
-        ),
-    };
+    let rule = answer.decision.rule();
     json!({
         "request": req.given,
-        "outcome": outcome(decision),
-        "backend": backend,
-        "ingress": ingress,
-        "host": host,
-        "path": path,
-        "pathType": path_type,
+        "outcome": answer.outcome(),
+        "backend": answer.backend(),
+        "ingress": answer.ingress().map(IngressKey::as_str),
+        "host": rule.and_then(|r| r.host()),
+        "path": rule.map(|r| r.path()),
+        "pathType": rule.map(|r| r.path_type().as_str()),
         "tls": tls.map(|c| json!({ "secretName": c.secret_name })),
-        "redirect": Value::Null,
-        "rewrite": Value::Null,
+        "redirect": answer.decision.redirect().map(|r| json!({
+            "status": r.status,
+            "location": answer.location,
+            "reason": r.kind.to_string(),
+        })),
+        "rewrite": answer.rewrite,
+        "canary": answer.canary.as_ref().map(|(c, v)| json!({
+            "ingress": c.source.as_str(),
+            "backend": c.backend,
+            "taken": v.canary,
+            "reason": v.reason.to_string(),
+        })),
     })
 }
 
@@ -99,11 +133,11 @@ fn request_label(req: &RequestSpec) -> String {
 /// One human-readable line for one request.
 pub(crate) fn route_line(
     req: &RequestSpec,
-    decision: &Decision<'_, IngressBackend>,
+    answer: &Answer<'_>,
     tls: Option<&Certificate<'_>>,
 ) -> String {
     let mut line = format!("{} -> ", request_label(req));
-    match decision {
+    match &answer.decision {
         Decision::Route(m) => line.push_str(&format!(
             "{} (Ingress {}, host {}, {} {})",
             describe_backend(m.backend),
@@ -117,7 +151,35 @@ pub(crate) fn route_line(
             describe_backend(d.backend),
             d.source
         )),
-        Decision::NotFound => line.push_str("not found (404)"),
+        Decision::Redirect(r) => {
+            line.push_str(&format!(
+                "{} redirect to {} ({}",
+                r.status,
+                answer.location.as_deref().unwrap_or(""),
+                r.kind
+            ));
+            if let Some(source) = r.source {
+                line.push_str(&format!(", Ingress {source}"));
+            }
+            line.push(')');
+        }
+        _ => line.push_str("not found (404)"),
+    }
+    if let Some(target) = &answer.rewrite {
+        line.push_str(&format!("; the upstream gets {target}"));
+    }
+    if let Some((c, verdict)) = &answer.canary {
+        let what = if verdict.canary {
+            "takes it instead"
+        } else {
+            "does not take it"
+        };
+        line.push_str(&format!(
+            "; canary {} of Ingress {} {what}: {}",
+            describe_backend(c.backend),
+            c.source,
+            verdict.reason
+        ));
     }
     if let Some(c) = tls {
         match c.secret_name {

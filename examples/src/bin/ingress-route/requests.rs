@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
+use ingress_router::nginx::{CanaryRequest, same_header_name};
 use serde::Deserialize;
 
 /// One request to route, and its original form for the `request` field of the JSON output.
@@ -18,6 +19,27 @@ pub(crate) struct RequestSpec {
     pub(crate) scheme: String,
     /// TLS server name; defaults to the host for `https`.
     pub(crate) sni: Option<String>,
+    /// Request headers, in the order given (a `Cookie` header carries the cookies): the
+    /// ingress-nginx profile's canaries read them.
+    pub(crate) headers: Vec<(String, String)>,
+    /// The random draw in `[0, 1)` a weighted canary is decided with; without one, a weighted
+    /// canary takes only what its whole weight gives it (the output shows its share).
+    pub(crate) draw: Option<f64>,
+}
+
+/// The canary step reads the request's headers and draw.
+impl CanaryRequest for RequestSpec {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| same_header_name(n, name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn draw(&self) -> f64 {
+        // Just below 1: only a weight of the whole total takes the request.
+        self.draw.unwrap_or(1.0 - f64::EPSILON)
+    }
 }
 
 /// A JSON-lines request (`--requests`). Only `path` is required.
@@ -32,8 +54,9 @@ struct JsonRequest {
     #[serde(default)]
     sni: Option<String>,
     #[serde(default)]
-    #[allow(dead_code)] // accepted for forward compatibility: the spec profile ignores headers
     headers: BTreeMap<String, String>,
+    #[serde(default)]
+    draw: Option<f64>,
 }
 
 /// Parses `http://host[:port]/path?query` or `https://...`.
@@ -86,6 +109,8 @@ pub(crate) fn from_url(url: &str) -> Result<RequestSpec, String> {
         path,
         scheme,
         sni,
+        headers: Vec::new(),
+        draw: None,
     })
 }
 
@@ -107,12 +132,19 @@ pub(crate) fn from_json_line(line: &str) -> Result<RequestSpec, String> {
         None if scheme == "https" => req.host.as_deref().map(host_without_port),
         None => None,
     };
+    if let Some(draw) = req.draw
+        && !(0.0..1.0).contains(&draw)
+    {
+        return Err(format!("draw must be in [0, 1), not {draw}"));
+    }
     Ok(RequestSpec {
         given,
         host: req.host,
         path: req.path,
         scheme,
         sni,
+        headers: req.headers.into_iter().collect(),
+        draw: req.draw,
     })
 }
 
