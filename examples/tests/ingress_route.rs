@@ -638,3 +638,146 @@ fn help_has_examples_for_each_command() {
         );
     }
 }
+
+fn surprises() -> String {
+    root()
+        .join("examples/manifests/ingress-nginx-surprises.yaml")
+        .display()
+        .to_string()
+}
+
+/// `diff` on a manifest set built to hold each known ingress-nginx surprise reports each one:
+/// the request, both answers and the reason.
+#[test]
+fn diff_reports_each_ingress_nginx_surprise() {
+    let out = run(&["diff", "-f", &surprises(), "--json"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    let find = |host: &str, path: &str, scheme: &str, header: Option<&str>| {
+        lines
+            .iter()
+            .find(|d| {
+                let r = &d["request"];
+                r["host"] == host
+                    && r["path"] == path
+                    && r["scheme"] == scheme
+                    && header.is_none_or(|h| r["headers"].get(h).is_some())
+            })
+            .unwrap_or_else(|| panic!("no difference for {scheme}://{host}{path}: {lines:#?}"))
+    };
+    let backend = |side: &Value| side["backend"]["service"]["name"].clone();
+
+    // 1. Regex contagion: Prefix /docs matches /DOCS and /docsx once the host is in regex mode.
+    for path in ["/DOCS", "/docsx"] {
+        let d = find("regex.example.com", path, "http", None);
+        assert_eq!(backend(&d["from"]), "docs");
+        assert_eq!(d["to"]["outcome"], "not-found");
+        assert!(d["reason"].as_str().unwrap().contains("regex mode"), "{d}");
+    }
+    // 2. The trailing slash: ingress-nginx answers 301.
+    let d = find("slash.example.com", "/guide", "http", None);
+    assert_eq!(d["from"]["redirect"]["status"], 301);
+    assert_eq!(
+        d["from"]["redirect"]["location"],
+        "http://slash.example.com/guide/"
+    );
+    assert_eq!(backend(&d["to"]), "guide");
+    assert!(d["reason"].as_str().unwrap().contains("trailing slash"));
+    // 3. defaultBackend scoping: an unknown host gets 404 from ingress-nginx.
+    let d = find("unlisted.example", "/", "http", None);
+    assert_eq!(d["from"]["outcome"], "not-found");
+    assert_eq!(backend(&d["to"]), "shop-fallback");
+    assert!(d["reason"].as_str().unwrap().contains("defaultBackend"));
+    // 4. The canary takes requests with its header.
+    let d = find("checkout.example.com", "/", "http", Some("X-Canary"));
+    assert_eq!(d["request"]["headers"]["X-Canary"], "always");
+    assert_eq!(backend(&d["from"]), "checkout-next");
+    assert_eq!(d["from"]["canary"]["taken"], true);
+    assert_eq!(backend(&d["to"]), "checkout");
+    assert!(d["reason"].as_str().unwrap().contains("canary"));
+    // 5. The tie-break at an equal creationTimestamp.
+    let d = find("blog.example.com", "/", "http", None);
+    assert_eq!(
+        (backend(&d["from"]), backend(&d["to"])),
+        (json!("blog-b"), json!("blog-a"))
+    );
+    assert!(d["reason"].as_str().unwrap().contains("namespace/name"));
+    // 6. rewrite-target.
+    let d = find("rewrite.example.com", "/app/more", "http", None);
+    assert_eq!(d["from"]["rewrite"], "/more");
+    assert!(d["reason"].as_str().unwrap().contains("rewrite"));
+    // 7. The HTTPS redirect of a host with TLS.
+    let d = find("portal.example.com", "/more", "http", None);
+    assert_eq!(d["from"]["redirect"]["status"], 308);
+    assert_eq!(
+        d["from"]["redirect"]["location"],
+        "https://portal.example.com/more"
+    );
+    assert!(d["reason"].as_str().unwrap().contains("HTTPS"));
+    // 8. app-root.
+    let d = find("portal.example.com", "/", "https", None);
+    assert_eq!(d["from"]["redirect"]["status"], 302);
+    assert!(d["reason"].as_str().unwrap().contains("app-root"));
+
+    // The text report groups the same by Ingress, with both answers.
+    let out = run(&["diff", "-f", &surprises()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("Ingress web/guide\n"), "{text}");
+    assert!(
+        text.contains("      ingress-nginx: 301 to http://slash.example.com/guide/\n"),
+        "{text}"
+    );
+    assert!(text.contains(" generated requests differ between ingress-nginx and spec"));
+}
+
+/// `diff --to-file`: a rewritten set against the original, under one profile.
+#[test]
+fn diff_compares_two_manifest_sets() {
+    let dir = Scratch::new("diff-sets");
+    // The same set: nothing differs, exit 0.
+    let out = run(
+        &[
+            "diff",
+            "-f",
+            &surprises(),
+            "--to",
+            "ingress-nginx",
+            "--to-file",
+            &surprises(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // A migration that drops the trailing slash of /guide/: /guide is served, not redirected.
+    let original = std::fs::read_to_string(surprises()).unwrap();
+    let rewritten = dir.file(
+        "rewritten.yaml",
+        original.replace("{path: /guide/,", "{path: /guide,"),
+    );
+    let out = run(
+        &[
+            "diff",
+            "-f",
+            &surprises(),
+            "--to",
+            "ingress-nginx",
+            "--to-file",
+            &rewritten,
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    assert!(
+        lines.iter().all(|d| d["ingress"] == "web/guide"),
+        "{lines:#?}"
+    );
+    let d = lines
+        .iter()
+        .find(|d| d["request"]["path"] == "/guide" && d["request"]["scheme"] == "http")
+        .expect("/guide differs");
+    assert_eq!(d["from"]["outcome"], "redirect");
+    assert_eq!(d["to"]["outcome"], "route");
+}

@@ -19,6 +19,7 @@
 //! the document) or the command line is wrong. Results go to stdout, everything else to stderr.
 
 mod convert;
+mod diff;
 mod explain;
 mod lint;
 mod output;
@@ -90,6 +91,27 @@ A removed beta apiVersion (extensions/v1beta1, networking.k8s.io/v1beta1) is an 
 (rule removed-api-version): convert the files with `ingress-route convert`.
 Exit status: 1 if any finding is an error, 0 otherwise, 2 if the input cannot be read.")]
     Lint(LintArgs),
+    /// Which requests change fate between two profiles (ingress-nginx and the spec), or
+    /// between two manifest sets, and why: a migration report.
+    #[command(after_help = "\
+Examples:
+  ingress-route diff -f k8s/                                  # ingress-nginx -> spec
+  ingress-route diff -f k8s/ --from ingress-nginx --to spec --json
+  ingress-route diff -f k8s/ --to ingress-nginx --to-file k8s-rewritten/
+
+The requests are generated from the rules to tell them apart: each rule path with and without
+its trailing slash, with a suffix, a sibling and in upper case; each host and a host one label
+deeper (two names of a wildcard), an unlisted host; http and https; the headers, cookies and
+draws of canary Ingresses. A request differs when the outcome, the backend that serves it (a
+canary's when it takes it), a redirect or the target the upstream gets differ. With --to-file
+the second side reads those manifests (with the --to profile) instead of the -f ones.
+
+Text output: the differing requests grouped by Ingress, both answers, and why.
+JSON output (--json), one object per differing request:
+  {\"ingress\": \"namespace/name\"|null, \"request\": {...}, \"from\": <route JSON>, \"to\": <route JSON>,
+   \"reason\": ...}
+Exit status: 1 if any request differs, 0 if none, 2 if the input cannot be read.")]
+    Diff(DiffArgs),
     /// Rewrite the removed beta Ingresses and IngressClasses as networking.k8s.io/v1.
     #[command(after_help = "\
 Examples:
@@ -157,6 +179,27 @@ struct RouteArgs {
 }
 
 #[derive(Debug, Args)]
+struct DiffArgs {
+    #[command(flatten)]
+    manifests: ManifestArgs,
+    /// The profile of the first side.
+    #[arg(long, value_enum, default_value_t = ProfileArg::IngressNginx)]
+    from: ProfileArg,
+    /// The profile of the second side.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Spec)]
+    to: ProfileArg,
+    /// Manifests of the second side (a file or directory; repeatable), instead of -f's.
+    #[arg(long = "to-file", value_name = "FILE|DIR")]
+    to_files: Vec<PathBuf>,
+    /// Serve only the Ingresses of this IngressClass, on both sides. Repeatable.
+    #[arg(long = "class", value_name = "NAME")]
+    classes: Vec<String>,
+    /// One JSON object per differing request (the contract above).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
 struct LintArgs {
     #[command(flatten)]
     manifests: ManifestArgs,
@@ -182,6 +225,13 @@ impl ProfileArg {
         match self {
             ProfileArg::Spec => Config::default(),
             ProfileArg::IngressNginx => Config::ingress_nginx(),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ProfileArg::Spec => "spec",
+            ProfileArg::IngressNginx => "ingress-nginx",
         }
     }
 }
@@ -216,6 +266,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Route(args) => route(&args),
         Command::Lint(args) => lint(&args),
+        Command::Diff(args) => diff(&args),
         Command::Convert(args) => load(&args.manifests)
             .and_then(|m| convert::run(&args.manifests.files, args.output.as_deref(), &m)),
     };
@@ -294,6 +345,70 @@ fn read_requests(args: &RouteArgs) -> Result<Vec<RequestSpec>, InputError> {
     Ok(out)
 }
 
+fn class_filter(classes: &[String]) -> ClassFilter {
+    if classes.is_empty() {
+        ClassFilter::all()
+    } else {
+        ClassFilter::classes(classes.iter().cloned())
+    }
+}
+
+fn diff(args: &DiffArgs) -> Result<ExitCode, InputError> {
+    let from_manifests = load(&args.manifests)?;
+    let to_manifests = if args.to_files.is_empty() {
+        None
+    } else {
+        let to_args = ManifestArgs {
+            files: args.to_files.clone(),
+            namespace: args.manifests.namespace.clone(),
+        };
+        Some(load(&to_args)?)
+    };
+    let objects = |m: &Manifests| -> Vec<ingress_model::Ingress> {
+        m.ingresses.iter().map(|l| l.object.clone()).collect()
+    };
+    let from_ingresses = objects(&from_manifests);
+    let to_ingresses = to_manifests
+        .as_ref()
+        .map_or_else(|| from_ingresses.clone(), objects);
+    let side = |profile: ProfileArg, ingresses: &[ingress_model::Ingress], suffix: &str| {
+        let refs: Vec<&ingress_model::Ingress> = ingresses.iter().collect();
+        let config = profile.config().classes(class_filter(&args.classes));
+        diff::Side::new(format!("{}{suffix}", profile.name()), config, &refs)
+    };
+    // Two sets under one profile are told apart by where they come from.
+    let (from_suffix, to_suffix) = match (&to_manifests, args.from == args.to) {
+        (Some(_), true) => (" (-f)", " (--to-file)"),
+        _ => ("", ""),
+    };
+    let from = side(args.from, &from_ingresses, from_suffix);
+    let to = side(args.to, &to_ingresses, to_suffix);
+    let all: Vec<&ingress_model::Ingress> = from_ingresses.iter().chain(&to_ingresses).collect();
+    let prefix = [&from.config, &to.config]
+        .into_iter()
+        .find(|c| c.profile == ingress_router::Profile::IngressNginx)
+        .map_or_else(
+            || Config::ingress_nginx().nginx.annotation_prefix,
+            |c| c.nginx.annotation_prefix.clone(),
+        );
+    let probes = diff::probes(&all, &prefix);
+    let diffs = diff::differences(&from, &to, &probes);
+    let mut stdout = std::io::stdout().lock();
+    // A closed stdout (piped into `head`) ends the output.
+    let _ = if args.json {
+        diffs
+            .iter()
+            .try_for_each(|d| writeln!(stdout, "{}", diff::json(d)))
+    } else {
+        write!(stdout, "{}", diff::text(&from, &to, &diffs, probes.len()))
+    };
+    Ok(if diffs.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 fn route(args: &RouteArgs) -> Result<ExitCode, InputError> {
     let manifests = load(&args.manifests)?;
     // Routed as the API server converted them; no cluster since 1.22 accepts them as written.
@@ -301,12 +416,7 @@ fn route(args: &RouteArgs) -> Result<ExitCode, InputError> {
         eprintln!("warning: {}: {}", c.origin, c.message());
     }
     let requests = read_requests(args)?;
-    let classes = if args.classes.is_empty() {
-        ClassFilter::all()
-    } else {
-        ClassFilter::classes(args.classes.iter().cloned())
-    };
-    let config = args.profile.config().classes(classes);
+    let config = args.profile.config().classes(class_filter(&args.classes));
     let built = RouteTable::builder()
         .config(config)
         .add_all(manifests.ingresses.iter().map(|l| &l.object))

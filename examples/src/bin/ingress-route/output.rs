@@ -118,7 +118,7 @@ pub(crate) fn describe_backend(b: &IngressBackend) -> String {
 }
 
 /// What the human output calls the request: its URL, or `host` + `path`.
-fn request_label(req: &RequestSpec) -> String {
+pub(crate) fn request_label(req: &RequestSpec) -> String {
     match req.given.get("url").and_then(Value::as_str) {
         Some(url) => url.to_owned(),
         None => format!(
