@@ -123,11 +123,15 @@ fn describe(answer: &Answer<'_>) -> String {
     out
 }
 
+/// What a canary probe adds to a request: headers (a cookie is a `Cookie` header) and a draw.
+type CanaryInput = (Vec<(String, String)>, Option<u8>);
+
 /// The requests that tell the rules of these Ingresses apart.
 pub(crate) fn probes(ingresses: &[&Ingress], annotation_prefix: &str) -> Vec<RequestSpec> {
-    let mut set: BTreeSet<(String, String, Vec<(String, String)>, Option<u8>)> = BTreeSet::new();
+    // Host, path, and what a canary probe adds.
+    let mut set: BTreeSet<(String, String, CanaryInput)> = BTreeSet::new();
     let mut add = |host: &str, path: String, headers: Vec<(String, String)>, draw: Option<u8>| {
-        set.insert((host.to_owned(), path, headers, draw));
+        set.insert((host.to_owned(), path, (headers, draw)));
     };
     for ing in ingresses {
         let canary = canary_probes(ing, annotation_prefix);
@@ -164,7 +168,7 @@ pub(crate) fn probes(ingresses: &[&Ingress], annotation_prefix: &str) -> Vec<Req
         }
     }
     set.into_iter()
-        .flat_map(|(host, path, headers, draw)| {
+        .flat_map(|(host, path, (headers, draw))| {
             ["http", "https"].map(|scheme| {
                 let mut given = json!({"host": host, "path": path, "scheme": scheme});
                 if !headers.is_empty() {
@@ -232,7 +236,7 @@ fn path_variants(path: &str) -> Vec<String> {
 }
 
 /// The headers, cookies and draws that exercise a canary Ingress's rules.
-fn canary_probes(ing: &Ingress, prefix: &str) -> Vec<(Vec<(String, String)>, Option<u8>)> {
+fn canary_probes(ing: &Ingress, prefix: &str) -> Vec<CanaryInput> {
     let annotation = |name: &str| ing.metadata.annotation(&format!("{prefix}/{name}"));
     if annotation("canary") != Some("true") {
         return Vec::new();
