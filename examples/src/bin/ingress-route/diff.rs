@@ -238,7 +238,7 @@ fn path_variants(path: &str) -> Vec<String> {
 /// The headers, cookies and draws that exercise a canary Ingress's rules.
 fn canary_probes(ing: &Ingress, prefix: &str) -> Vec<CanaryInput> {
     let annotation = |name: &str| ing.metadata.annotation(&format!("{prefix}/{name}"));
-    if annotation("canary") != Some("true") {
+    if !is_canary(ing, prefix) {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -264,8 +264,33 @@ fn canary_probes(ing: &Ingress, prefix: &str) -> Vec<CanaryInput> {
     out
 }
 
-/// Every probe whose fate differs between `from` and `to`.
-pub(crate) fn differences(from: &Side, to: &Side, probes: &[RequestSpec]) -> Vec<Difference> {
+/// The Ingresses ingress-nginx reads as canaries (`canary: "true"`).
+pub(crate) fn canaries(ingresses: &[&Ingress], prefix: &str) -> BTreeSet<IngressKey> {
+    ingresses
+        .iter()
+        .filter(|i| is_canary(i, prefix))
+        .map(|i| i.key())
+        .collect()
+}
+
+/// `canary` set to what Go's `strconv.ParseBool` reads as true, as ingress-nginx reads it.
+fn is_canary(ing: &Ingress, prefix: &str) -> bool {
+    matches!(
+        ing.metadata
+            .annotation(&format!("{prefix}/canary"))
+            .map(str::trim),
+        Some("1" | "t" | "T" | "TRUE" | "true" | "True")
+    )
+}
+
+/// Every probe whose fate differs between `from` and `to`; `canaries` are the Ingresses
+/// ingress-nginx reads as canaries (for the reasons).
+pub(crate) fn differences(
+    from: &Side,
+    to: &Side,
+    probes: &[RequestSpec],
+    canaries: &BTreeSet<IngressKey>,
+) -> Vec<Difference> {
     let mut out = Vec::new();
     for req in probes {
         let scheme = if req.scheme == "https" {
@@ -287,7 +312,7 @@ pub(crate) fn differences(from: &Side, to: &Side, probes: &[RequestSpec]) -> Vec
             to: describe(&b),
             from_json: crate::output::route_json(req, &a, None),
             to_json: crate::output::route_json(req, &b, None),
-            reason: reason((from, &a), (to, &b)),
+            reason: reason((from, &a), (to, &b), &view, canaries),
         });
     }
     out
@@ -295,7 +320,12 @@ pub(crate) fn differences(from: &Side, to: &Side, probes: &[RequestSpec]) -> Vec
 
 /// Why the two answers differ, in words: the first rule of the two profiles that tells them
 /// apart, else both answers.
-fn reason(from: (&Side, &Answer<'_>), to: (&Side, &Answer<'_>)) -> String {
+fn reason(
+    from: (&Side, &Answer<'_>),
+    to: (&Side, &Answer<'_>),
+    view: &RequestView<'_>,
+    canaries: &BTreeSet<IngressKey>,
+) -> String {
     for (side, answer, other) in [(from.0, from.1, to.0), (to.0, to.1, from.0)] {
         if let Decision::Redirect(r) = &answer.decision {
             let by = r
@@ -356,7 +386,37 @@ fn reason(from: (&Side, &Answer<'_>), to: (&Side, &Answer<'_>)) -> String {
         }
     }
     let nginx = [from, to].into_iter().find(|(s, _)| s.is_nginx());
+    if let Some((side, _)) = [from, to]
+        .into_iter()
+        .find(|(s, answer)| !s.is_nginx() && answer.ingress().is_some_and(|k| canaries.contains(k)))
+    {
+        return format!(
+            "ingress-nginx reads Ingress {} as a canary (canary: \"true\"), which makes no \
+             location of its own and only takes requests of a primary with its path; {} routes \
+             to its paths like any other's",
+            side_ingress(side, from, to),
+            side.name
+        );
+    }
     if let (Decision::Route(x), Decision::Route(y)) = (&a.decision, &b.decision) {
+        // Prefix /p becomes `location /p/` and an exact `location = /p`, which wins for /p.
+        for (n, m, other) in [(from, x, y), (to, y, x)] {
+            if n.0.is_nginx()
+                && m.rule.path_type().as_str() == "Prefix"
+                && view.path() == m.rule.path()
+                && other.rule.path() == format!("{}/", m.rule.path())
+            {
+                return format!(
+                    "{} renders Prefix {} as location {}/ plus an exact location = {}, which \
+                     wins for this request; the spec profile prefers the longer path {}/",
+                    n.0.name,
+                    m.rule.path(),
+                    m.rule.path(),
+                    m.rule.path(),
+                    m.rule.path()
+                );
+            }
+        }
         if x.rule.path() == y.rule.path()
             && x.rule.path_type() == y.rule.path_type()
             && x.source != y.source
@@ -414,6 +474,19 @@ fn reason(from: (&Side, &Answer<'_>), to: (&Side, &Answer<'_>)) -> String {
         to.0.name,
         describe(b)
     )
+}
+
+/// The Ingress that serves on `side`.
+fn side_ingress(side: &Side, from: (&Side, &Answer<'_>), to: (&Side, &Answer<'_>)) -> String {
+    let answer = if std::ptr::eq(side, from.0) {
+        from.1
+    } else {
+        to.1
+    };
+    answer
+        .ingress()
+        .map(ToString::to_string)
+        .unwrap_or_default()
 }
 
 /// Whether the ingress-nginx server of a rule host is in regex mode.

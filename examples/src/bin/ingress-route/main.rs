@@ -392,7 +392,8 @@ fn diff(args: &DiffArgs) -> Result<ExitCode, InputError> {
             |c| c.nginx.annotation_prefix.clone(),
         );
     let probes = diff::probes(&all, &prefix);
-    let diffs = diff::differences(&from, &to, &probes);
+    let canaries = diff::canaries(&all, &prefix);
+    let diffs = diff::differences(&from, &to, &probes, &canaries);
     let mut stdout = std::io::stdout().lock();
     // A closed stdout (piped into `head`) ends the output.
     let _ = if args.json {
