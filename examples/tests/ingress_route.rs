@@ -781,3 +781,125 @@ fn diff_compares_two_manifest_sets() {
     assert_eq!(d["from"]["outcome"], "redirect");
     assert_eq!(d["to"]["outcome"], "route");
 }
+
+/// `lint --profile ingress-nginx`: what ingress-nginx refuses (its admission webhook's strict
+/// path and overlap checks, Critical annotations, locations nginx refuses) are errors, values
+/// it ignores warnings; the spec profile sees none of it.
+#[test]
+fn lint_with_the_ingress_nginx_profile() {
+    let dir = Scratch::new("lint-nginx");
+    let ingress = |name: &str, created: &str, annotations: &str, host: &str, paths: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: {name}\n  \
+             namespace: default\n  creationTimestamp: '{created}'\n  annotations: {{{annotations}}}\n\
+             spec:\n  rules:\n  - host: {host}\n    http:\n      paths: [{paths}]\n"
+        )
+    };
+    let path = |p: &str, t: &str, svc: &str| {
+        format!(
+            "{{path: '{p}', pathType: {t}, backend: {{service: {{name: {svc}, port: {{number: 80}}}}}}}}"
+        )
+    };
+    let prefix = "nginx.ingress.kubernetes.io";
+    let file = dir.file(
+        "nginx.yaml",
+        [
+            ingress(
+                "a",
+                "2024-01-01T00:00:00Z",
+                &format!("{prefix}/ssl-redirect: maybe"),
+                "foo.com",
+                &[
+                    path("/foo", "Prefix", "foo"),
+                    path("/id/[0-9]+", "Prefix", "id"),
+                ]
+                .join(", "),
+            ),
+            ingress(
+                "b",
+                "2024-01-02T00:00:00Z",
+                "",
+                "foo.com",
+                &[
+                    path("/foo/", "Exact", "foo2"),
+                    path("/bar", "Prefix", "bar"),
+                    path("/bar/", "Prefix", "bar"),
+                ]
+                .join(", "),
+            ),
+            ingress(
+                "c",
+                "2024-01-03T00:00:00Z",
+                &format!("{prefix}/server-snippet: 'return 200;'"),
+                "c.com",
+                &path("/", "Prefix", "c"),
+            ),
+            ingress(
+                "d",
+                "2024-01-04T00:00:00Z",
+                "",
+                "d.com",
+                &path("/id/[0-9]+", "ImplementationSpecific", "d"),
+            ),
+        ]
+        .join("---\n"),
+    );
+    let out = run(
+        &["lint", "-f", &file, "--json", "--profile", "ingress-nginx"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let findings: Vec<(String, String, String, String)> = json_lines(&out)
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+            (s("severity"), s("rule"), s("object"), s("field"))
+        })
+        .collect();
+    let has = |severity: &str, rule: &str, object: &str, field: &str| {
+        assert!(
+            findings.contains(&(severity.into(), rule.into(), object.into(), field.into())),
+            "no {severity} {rule} on {object} {field}: {findings:#?}"
+        );
+    };
+    has(
+        "error",
+        "nginx-invalid-path",
+        "Ingress default/a",
+        "spec.rules[0].http.paths[1].path",
+    );
+    has(
+        "error",
+        "nginx-overlap",
+        "Ingress default/b",
+        "spec.rules[0].http.paths[0].path",
+    );
+    has(
+        "error",
+        "duplicate-location",
+        "Ingress default/b",
+        "spec.rules[0].http.paths[1]",
+    );
+    has("error", "nginx-refused", "Ingress default/c", "");
+    has(
+        "warning",
+        "annotation-ignored",
+        "Ingress default/a",
+        "metadata.annotations[nginx.ingress.kubernetes.io/ssl-redirect]",
+    );
+    // ImplementationSpecific paths are exempt from the strict check.
+    assert!(
+        !findings.iter().any(|f| f.2 == "Ingress default/d"),
+        "{findings:#?}"
+    );
+    // The spec profile: valid Ingresses; only the table's own warning.
+    let out = run(&["lint", "-f", &file, "--json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        json_lines(&out).iter().all(
+            |f| f["severity"] == "warning" && !f["rule"].as_str().unwrap().starts_with("nginx")
+        ),
+        "{}",
+        stdout(&out)
+    );
+}

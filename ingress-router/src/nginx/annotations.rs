@@ -179,6 +179,13 @@ where
         }
     }
 
+    /// Notes that annotation `name` is ignored for `reason`, whatever its value.
+    pub(crate) fn note(&mut self, name: &str, reason: &str) {
+        if let Some((key, value)) = (self.get)(name) {
+            self.ignore(key, value, reason);
+        }
+    }
+
     /// A string, trimmed, that `check` accepts (it says why not otherwise).
     pub(crate) fn string(
         &mut self,

@@ -59,8 +59,24 @@ impl CanaryRules {
     where
         G: Fn(&str) -> Option<(String, &'v str)>,
     {
-        let enabled = reader.boolean("canary").unwrap_or(false);
-        let rules = CanaryRules {
+        if !reader.boolean("canary").unwrap_or(false) {
+            // ingress-nginx's "configured but not enabled": the rules are dropped.
+            for name in [
+                "canary-by-header",
+                "canary-by-header-value",
+                "canary-by-header-pattern",
+                "canary-by-cookie",
+                "canary-weight",
+                "canary-weight-total",
+            ] {
+                reader.note(
+                    name,
+                    "canary annotations without canary: \"true\" are ignored",
+                );
+            }
+            return None;
+        }
+        Some(CanaryRules {
             by_header: reader.string("canary-by-header", basic_chars),
             by_header_value: reader.string("canary-by-header-value", basic_chars),
             by_header_pattern: reader
@@ -69,8 +85,7 @@ impl CanaryRules {
             by_cookie: reader.string("canary-by-cookie", basic_chars),
             weight: reader.integer("canary-weight").unwrap_or(0),
             weight_total: reader.integer("canary-weight-total").unwrap_or(100),
-        };
-        enabled.then_some(rules)
+        })
     }
 
     /// The pattern's compile error, if it has one.

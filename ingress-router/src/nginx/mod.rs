@@ -48,6 +48,9 @@ pub struct LocationView<'t> {
     pub upstream: Option<&'t str>,
     /// The Ingress whose rule (or, for a placeholder `/`, whose `defaultBackend`) it is.
     pub source: Option<&'t IngressKey>,
+    /// The server's placeholder `/`: no path made it (the default backend of the host's first
+    /// Ingress, or the controller's 404).
+    pub placeholder: bool,
 }
 
 /// How a [`LocationView`] is matched.

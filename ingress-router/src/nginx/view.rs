@@ -424,6 +424,7 @@ impl<B> NginxView<B> {
                             Target::Route(r) => Some(&r.rule.source),
                             Target::Default(e) => e.as_ref().map(|e| &e.key),
                         },
+                        placeholder: matches!(l.target, Target::Default(_)),
                     })
                     .collect(),
             })

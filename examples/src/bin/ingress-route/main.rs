@@ -81,6 +81,7 @@ Examples:
 
   ingress-route lint -f k8s/ --format sarif > ingress-lint.sarif
   ingress-route lint -f k8s/ --format junit > ingress-lint.xml
+  ingress-route lint -f k8s/ --profile ingress-nginx
 
 JSON output (--format json, or --json), one object per finding, one per line:
   {\"severity\": \"error\"|\"warning\", \"rule\": \"invalid\"|\"duplicate-path\"|..., \"object\": \"Ingress namespace/name\",
@@ -203,6 +204,11 @@ struct DiffArgs {
 struct LintArgs {
     #[command(flatten)]
     manifests: ManifestArgs,
+    /// Semantics profile: `ingress-nginx` adds what ingress-nginx refuses or reads otherwise
+    /// (its admission webhook's path and overlap checks, annotation values it ignores, Ingresses
+    /// it does not serve, locations nginx refuses, canaries that attach to nothing).
+    #[arg(long, value_enum, default_value_t = ProfileArg::Spec)]
+    profile: ProfileArg,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -488,7 +494,11 @@ fn lint(args: &LintArgs) -> Result<ExitCode, InputError> {
         return Err(InputError);
     }
     let manifests = checked(&args.manifests, all)?;
-    let findings = lint::findings(&manifests, &ValidationOptions::default());
+    let findings = lint::findings(
+        &manifests,
+        &ValidationOptions::default(),
+        &args.profile.config(),
+    );
     let mut stdout = std::io::stdout().lock();
     // A closed stdout (piped into `head`) ends the output; there is nothing more to say.
     let _ = match format {

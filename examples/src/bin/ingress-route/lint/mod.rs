@@ -1,10 +1,14 @@
-//! `lint`: validation errors and warnings, and the mistakes the API server does not catch.
+//! `lint`: validation errors and warnings, and the mistakes the API server does not catch;
+//! with `--profile ingress-nginx`, what ingress-nginx refuses or reads otherwise too
+//! ([`nginx`]).
+
+mod nginx;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ingress_model::validation::{ValidationOptions, validate_ingress, validate_ingress_class};
 use ingress_model::{Ingress, IngressBackend, IngressKey, Loaded, Manifests, Origin, Service};
-use ingress_router::{DiagnosticKind, RouteTable};
+use ingress_router::{Config, DiagnosticKind, Profile, RouteTable};
 use serde::Serialize;
 
 /// How bad a finding is. Errors make `lint` exit 1.
@@ -88,6 +92,30 @@ pub(crate) const RULES: &[(&str, &str)] = &[
     (
         "host-owned-by-another-namespace",
         "Another namespace owns this host",
+    ),
+    (
+        "duplicate-location",
+        "ingress-nginx renders two paths as the same nginx location: nginx refuses the configuration",
+    ),
+    (
+        "nginx-refused",
+        "ingress-nginx does not serve this Ingress (a Critical annotation, or deep inspection)",
+    ),
+    (
+        "annotation-ignored",
+        "ingress-nginx ignores this annotation value",
+    ),
+    (
+        "canary-unused",
+        "A canary path or default backend that attaches to no primary",
+    ),
+    (
+        "nginx-invalid-path",
+        "ingress-nginx's admission webhook refuses this path for its pathType",
+    ),
+    (
+        "nginx-overlap",
+        "ingress-nginx's admission webhook refuses a host and path another Ingress already has",
     ),
 ];
 
@@ -329,7 +357,7 @@ pub(crate) fn tls_findings(m: &Manifests) -> Vec<Finding> {
 /// What the router notices beyond validation: duplicate and unreachable paths, hosts shared by
 /// namespaces, unsupported backends. Validation findings are not repeated (the router runs the
 /// same validation).
-pub(crate) fn router_findings(m: &Manifests) -> Vec<Finding> {
+pub(crate) fn router_findings(m: &Manifests, config: &Config) -> Vec<Finding> {
     let origins: BTreeMap<IngressKey, &Origin> = m
         .ingresses
         .iter()
@@ -337,8 +365,10 @@ pub(crate) fn router_findings(m: &Manifests) -> Vec<Finding> {
         .map(|l| (l.object.key(), &l.origin))
         .collect();
     let built = RouteTable::builder()
+        .config(config.clone())
         .add_all(m.ingresses.iter().map(|l| &l.object))
         .build();
+    let nginx = config.profile == Profile::IngressNginx;
     built
         .diagnostics
         .into_iter()
@@ -351,7 +381,19 @@ pub(crate) fn router_findings(m: &Manifests) -> Vec<Finding> {
             )
         })
         .map(|d| Finding {
-            severity: Severity::Warning,
+            // Under ingress-nginx, what nginx refuses or the controller does not serve is an
+            // error; the rest (and everything under the spec profile) is a warning.
+            severity: if nginx
+                && matches!(
+                    d.kind,
+                    DiagnosticKind::DuplicateLocation { .. }
+                        | DiagnosticKind::NginxRefused(_)
+                        | DiagnosticKind::InvalidPattern(_)
+                ) {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
             rule: d.kind.code(),
             object: format!("Ingress {}", d.source),
             file: origins
@@ -367,12 +409,19 @@ pub(crate) fn router_findings(m: &Manifests) -> Vec<Finding> {
 }
 
 /// Every finding, grouped by file and object (stable: input order inside an object).
-pub(crate) fn findings(m: &Manifests, options: &ValidationOptions) -> Vec<Finding> {
+pub(crate) fn findings(
+    m: &Manifests,
+    options: &ValidationOptions,
+    config: &Config,
+) -> Vec<Finding> {
     let mut all = removed_version_findings(m);
     all.extend(validation_findings(m, options));
     all.extend(service_findings(m));
     all.extend(tls_findings(m));
-    all.extend(router_findings(m));
+    all.extend(router_findings(m, config));
+    if config.profile == Profile::IngressNginx {
+        all.extend(nginx::findings(m, config));
+    }
     all.sort_by(|a, b| (&a.file, a.line, &a.object).cmp(&(&b.file, b.line, &b.object)));
     all
 }
