@@ -80,6 +80,10 @@
 //! # fn main() {}
 //! ```
 //!
+//! Another profile, [`Profile::IngressNginx`] ([`Config::ingress_nginx`]), makes the same
+//! table do what ingress-nginx does with the same Ingresses: the [`nginx`] module lists each
+//! difference with an example.
+//!
 //! The rest of this page is the specification the table implements: the profile `spec`,
 //! on top of the Ingress API (`k8s.io/api/networking/v1` types.go, the Kubernetes docs
 //! and KEP-1453), with each choice the API leaves open marked *our call*. Every rule has an
