@@ -119,8 +119,18 @@ pub trait RouteSource {
 
     /// The [`Routing`] of a request: its host checked by [`RequestView::try_from_request`],
     /// then looked up with [`RouteSource::find_owned`]. Allocates nothing.
+    ///
+    /// A request that carries a [`Scheme`](crate::Scheme) extension is looked up as having come
+    /// over that scheme (a TLS listener marks its requests `Scheme::Https`; the ingress-nginx
+    /// profile's HTTPS redirects read it); without one, the URI's scheme, else plain HTTP.
     fn route<T>(&self, request: &http::Request<T>) -> Routing<Self::Backend> {
-        RequestView::try_from_request(request).map(|view| self.find_owned(&view))
+        RequestView::try_from_request(request).map(|view| {
+            let view = match request.extensions().get::<crate::Scheme>() {
+                Some(scheme) => view.with_scheme(*scheme),
+                None => view,
+            };
+            self.find_owned(&view)
+        })
     }
 }
 
@@ -292,6 +302,31 @@ mod tests {
             backend_of(&RouteTable::<IngressBackend>::empty(), "foo.com"),
             "404"
         );
+    }
+
+    #[test]
+    fn a_scheme_extension_says_the_request_came_over_tls() {
+        // Under the ingress-nginx profile a host with TLS redirects plain HTTP to HTTPS.
+        let ingress: crate::Ingress = serde_json::from_str(
+            r#"{"metadata": {"name": "web", "namespace": "default"},
+                "spec": {"tls": [{"hosts": ["foo.com"], "secretName": "foo"}],
+                         "rules": [{"host": "foo.com", "http": {"paths": [
+                   {"path": "/", "pathType": "Prefix",
+                    "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}}"#,
+        )
+        .unwrap();
+        let table = RouteTable::builder()
+            .config(crate::Config::ingress_nginx())
+            .add(&ingress)
+            .build()
+            .table;
+        let mut request = http::Request::get("/x")
+            .header("host", "foo.com")
+            .body(())
+            .unwrap();
+        assert!(table.route(&request).unwrap().is_redirect());
+        request.extensions_mut().insert(crate::Scheme::Https);
+        assert!(table.route(&request).unwrap().is_route());
     }
 
     #[test]
