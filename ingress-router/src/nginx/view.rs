@@ -6,7 +6,7 @@
 //! this view rebuilt whole on every table update, from the table's compiled Ingresses and host
 //! groups: an update of a profile `IngressNginx` table costs a pass over all its Ingresses.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::compile::IngressEntry;
@@ -25,6 +25,9 @@ use crate::rule::RouteRef;
 pub(crate) struct NginxView<B> {
     servers: Vec<Server<B>>,
     by_host: HashMap<HostPattern, u32>,
+    /// The exact hosts and the wildcards' suffixes (`foo.com` for `*.foo.com`) whose server has
+    /// a certificate: what an HTTPS redirect looks up per request, without allocating.
+    certified: (HashSet<Box<str>>, HashSet<Box<str>>),
     canaries: HashMap<Arc<str>, Attachment<B>>,
     options: NginxOptions,
     pub(crate) diagnostics: Vec<Diagnostic>,
@@ -124,9 +127,24 @@ impl<B> NginxView<B> {
         servers.insert(0, catch_all_server);
         by_host.insert(HostPattern::Any, 0);
 
+        let mut certified = (HashSet::new(), HashSet::new());
+        for s in servers.iter().filter(|s| s.has_cert) {
+            match &s.pattern {
+                HostPattern::Exact(h) => {
+                    certified.0.insert(Box::from(&**h));
+                }
+                HostPattern::Wildcard(w) => {
+                    certified
+                        .1
+                        .insert(Box::from(w.strip_prefix("*.").unwrap_or(w)));
+                }
+                HostPattern::Any => {}
+            }
+        }
         let mut view = NginxView {
             servers,
             by_host,
+            certified,
             canaries: HashMap::new(),
             options: options.clone(),
             diagnostics,
@@ -289,14 +307,8 @@ impl<B> NginxView<B> {
         if host.is_empty() || host == "_" {
             return true;
         }
-        let cert = |pattern: HostPattern| {
-            self.by_host
-                .get(&pattern)
-                .is_some_and(|&i| self.servers[i as usize].has_cert)
-        };
-        cert(HostPattern::Exact(host.into()))
-            || wildcard_suffix(host)
-                .is_some_and(|s| cert(HostPattern::Wildcard(format!("*.{s}").into())))
+        let (exact, wildcard) = &self.certified;
+        exact.contains(host) || wildcard_suffix(host).is_some_and(|s| wildcard.contains(s))
     }
 
     /// The decision an outcome stands for.
