@@ -9,6 +9,8 @@
 //! under the same first segment. `update_with_defaults/10000`: replace one Ingress in a table
 //! where every Ingress has a `defaultBackend`. `startup/10000`: a controller's start, one
 //! `with_ingress` per Ingress from an empty table, against `startup/10000_batch`, one build.
+//! `build/10000_ingress_nginx` and `update/10000_ingress_nginx`: the same under the
+//! ingress-nginx profile, whose nginx view is built whole on every build and update.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -27,6 +29,15 @@ fn build(c: &mut Criterion) {
             b.iter_with_large_drop(|| RouteTable::builder().add_all(black_box(&ingresses)).build())
         });
     }
+    let ingresses = support::ingresses(10_000);
+    group.bench_function("10000_ingress_nginx", |b| {
+        b.iter_with_large_drop(|| {
+            RouteTable::builder()
+                .config(Config::ingress_nginx())
+                .add_all(black_box(&ingresses))
+                .build()
+        })
+    });
     group.finish();
 
     let ingresses = support::ingresses(10_000);
@@ -69,6 +80,17 @@ fn update(c: &mut Criterion) {
         bench.iter(|| {
             k ^= 1;
             table.with_ingress(black_box(&versions[k]))
+        })
+    });
+    let nginx = RouteTable::builder()
+        .config(Config::ingress_nginx())
+        .add_all(&ingresses)
+        .build()
+        .table;
+    group.bench_function(format!("{n}_ingress_nginx"), |bench| {
+        bench.iter(|| {
+            k ^= 1;
+            nginx.with_ingress(black_box(&versions[k]))
         })
     });
     group.finish();

@@ -1,6 +1,7 @@
 //! `find/{10,1000,10000}/{table,reference,matchit_per_host}`: a fixed mix of hitting and missing
 //! requests against N generated Ingresses of 5 paths each (see `support`). Each iteration runs
-//! the whole mix.
+//! the whole mix. `find/{n}/table_ingress_nginx`: the same table under the ingress-nginx
+//! profile (nginx's locations and lookup), against `find/{n}/table` in the same run.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -34,6 +35,18 @@ fn find(c: &mut Criterion) {
             b.iter(|| {
                 for (h, p) in &requests {
                     black_box(table.find(&RequestView::new(black_box(h), black_box(p))));
+                }
+            })
+        });
+        let nginx = RouteTable::builder()
+            .config(Config::ingress_nginx())
+            .add_all(&ingresses)
+            .build()
+            .table;
+        group.bench_function(format!("{n}/table_ingress_nginx"), |b| {
+            b.iter(|| {
+                for (h, p) in &requests {
+                    black_box(nginx.find(&RequestView::new(black_box(h), black_box(p))));
                 }
             })
         });

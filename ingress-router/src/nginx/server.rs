@@ -38,6 +38,7 @@ use crate::host::HostPattern;
 use crate::nginx::annotations::Annotations;
 use crate::nginx::rewrite::Rewrite;
 use crate::rule::RouteRef;
+use crate::shard::TableHasher;
 
 /// What a location serves.
 pub(crate) enum Target<B> {
@@ -113,8 +114,9 @@ pub(crate) struct Server<B> {
     pub(crate) pattern: HostPattern,
     pub(crate) regex_mode: bool,
     pub(crate) locations: Vec<Location<B>>,
-    exact: HashMap<Arc<str>, u32>,
-    prefix: HashMap<Arc<str>, u32>,
+    /// Seeded per server, as the table's maps are: paths are written by tenants.
+    exact: HashMap<Arc<str>, u32, TableHasher>,
+    prefix: HashMap<Arc<str>, u32, TableHasher>,
     /// The first location whose Ingress has `app-root` (rendered at server level).
     pub(crate) app_root: Option<u32>,
     /// An Ingress with a rule for the host has `spec.tls` (ingress-nginx then has a
@@ -237,8 +239,8 @@ impl<B> Server<B> {
             pattern,
             regex_mode,
             locations: Vec::with_capacity(locations.len()),
-            exact: HashMap::new(),
-            prefix: HashMap::new(),
+            exact: HashMap::default(),
+            prefix: HashMap::default(),
             app_root: None,
             has_cert: contributors.iter().any(|c| c.entry.has_tls),
         };

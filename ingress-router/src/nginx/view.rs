@@ -20,15 +20,19 @@ use crate::nginx::redirect::{Redirect, RedirectKind};
 use crate::nginx::server::{Found, Location, Placeholder, Server, Target};
 use crate::request::{RequestView, Scheme};
 use crate::rule::RouteRef;
+use crate::shard::TableHasher;
 
 /// The servers, by host, with the catch-all `_` first.
 pub(crate) struct NginxView<B> {
     servers: Vec<Server<B>>,
-    by_host: HashMap<HostPattern, u32>,
+    by_host: HashMap<HostPattern, u32, TableHasher>,
     /// The exact hosts and the wildcards' suffixes (`foo.com` for `*.foo.com`) whose server has
     /// a certificate: what an HTTPS redirect looks up per request, without allocating.
-    certified: (HashSet<Box<str>>, HashSet<Box<str>>),
-    canaries: HashMap<Arc<str>, Attachment<B>>,
+    certified: (
+        HashSet<Box<str>, TableHasher>,
+        HashSet<Box<str>, TableHasher>,
+    ),
+    canaries: HashMap<Arc<str>, Attachment<B>, TableHasher>,
     options: NginxOptions,
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
@@ -92,7 +96,7 @@ impl<B> NginxView<B> {
             .map(|e| (*e).clone());
 
         let mut servers = Vec::new();
-        let mut by_host = HashMap::new();
+        let mut by_host = HashMap::default();
         let mut any_group = None;
         for group in groups {
             if group.pattern == HostPattern::Any {
@@ -127,7 +131,7 @@ impl<B> NginxView<B> {
         servers.insert(0, catch_all_server);
         by_host.insert(HostPattern::Any, 0);
 
-        let mut certified = (HashSet::new(), HashSet::new());
+        let mut certified = (HashSet::default(), HashSet::default());
         for s in servers.iter().filter(|s| s.has_cert) {
             match &s.pattern {
                 HostPattern::Exact(h) => {
@@ -145,7 +149,7 @@ impl<B> NginxView<B> {
             servers,
             by_host,
             certified,
-            canaries: HashMap::new(),
+            canaries: HashMap::default(),
             options: options.clone(),
             diagnostics,
         };
