@@ -163,8 +163,8 @@ impl<'t, B> Decision<'t, B> {
             Decision::Redirect(r) => r.handle,
             Decision::NotFound => None,
         };
-        if let Some((view, outcome)) = handle {
-            return OwnedDecision::nginx(view.clone(), outcome);
+        if let Some((view, server, outcome)) = handle {
+            return OwnedDecision::nginx(view.clone(), server.clone(), outcome);
         }
         match self {
             Decision::Route(m) => OwnedDecision::route(m.route.clone()),

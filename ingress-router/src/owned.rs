@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::compile::IngressEntry;
 use crate::matched::{Decision, DefaultMatch, Match};
+use crate::nginx::server::Server;
 use crate::nginx::view::{NginxView, Outcome};
 use crate::rule::{PathRule, RouteRef};
 use ingress_model::IngressKey;
@@ -60,8 +61,8 @@ enum Owned<B> {
     Route(RouteRef<B>),
     /// An entry whose `default_backend` is `Some`.
     DefaultBackend(Arc<IngressEntry<B>>),
-    /// A decision of the ingress-nginx profile: its view, and where in it.
-    Nginx(Arc<NginxView<B>>, Outcome),
+    /// A decision of the ingress-nginx profile: its view, its server, and where in it.
+    Nginx(Arc<NginxView<B>>, Arc<Server<B>>, Outcome),
     NotFound,
 }
 
@@ -80,9 +81,9 @@ impl<B> OwnedDecision<B> {
         }
     }
 
-    pub(crate) fn nginx(view: Arc<NginxView<B>>, outcome: Outcome) -> Self {
+    pub(crate) fn nginx(view: Arc<NginxView<B>>, server: Arc<Server<B>>, outcome: Outcome) -> Self {
         OwnedDecision {
-            inner: Owned::Nginx(view, outcome),
+            inner: Owned::Nginx(view, server, outcome),
         }
     }
 
@@ -101,7 +102,7 @@ impl<B> OwnedDecision<B> {
             Owned::DefaultBackend(entry) => {
                 DefaultMatch::of(entry).map_or(Decision::NotFound, Decision::DefaultBackend)
             }
-            Owned::Nginx(view, outcome) => view.decision(*outcome),
+            Owned::Nginx(view, server, outcome) => view.decision(server, *outcome),
             Owned::NotFound => Decision::NotFound,
         }
     }
@@ -155,7 +156,9 @@ impl<B> Clone for OwnedDecision<B> {
             inner: match &self.inner {
                 Owned::Route(route) => Owned::Route(route.clone()),
                 Owned::DefaultBackend(entry) => Owned::DefaultBackend(entry.clone()),
-                Owned::Nginx(view, outcome) => Owned::Nginx(view.clone(), *outcome),
+                Owned::Nginx(view, server, outcome) => {
+                    Owned::Nginx(view.clone(), server.clone(), *outcome)
+                }
                 Owned::NotFound => Owned::NotFound,
             },
         }

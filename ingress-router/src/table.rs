@@ -14,7 +14,7 @@ use crate::explain::{Explanation, HostSelection};
 use crate::group::{Contributor, HostGroup};
 use crate::host::{HostPattern, MAX_HOST_LEN, WildcardKey, ascii_lowercase, wildcard_suffix};
 use crate::matched::{Decision, DefaultMatch, Match};
-use crate::nginx::view::NginxView;
+use crate::nginx::view::{NginxView, nginx_order};
 use crate::normalize::STACK_PATH_LEN;
 use crate::owned::OwnedDecision;
 use crate::precedence;
@@ -76,13 +76,16 @@ pub struct Built<B> {
 }
 
 /// The default backend for requests that select no host group (crate docs, section 5): the
-/// first by (rule-less first, then oldest) among the Ingresses with one.
+/// first by (rule-less first, then oldest) among the Ingresses with one. Under the
+/// ingress-nginx profile, the catch-all server's: the first rule-less, non-canary Ingress with
+/// one, in ingress-nginx's order.
 ///
 /// Kept per shard of the table's Ingress map, so that an update re-ranks one shard (a 64th of
 /// the Ingresses) and the 64 shard winners, never every default backend.
 pub(crate) struct Defaults<B> {
     by_shard: Arc<[Option<Arc<IngressEntry<B>>>]>,
     best: Option<Arc<IngressEntry<B>>>,
+    profile: Profile,
 }
 
 impl<B> Clone for Defaults<B> {
@@ -90,17 +93,22 @@ impl<B> Clone for Defaults<B> {
         Defaults {
             by_shard: self.by_shard.clone(),
             best: self.best.clone(),
+            profile: self.profile,
         }
     }
 }
 
 impl<B> Defaults<B> {
-    fn build(ingresses: &ShardedMap<IngressKey, Arc<IngressEntry<B>>>) -> Self {
+    fn build(ingresses: &ShardedMap<IngressKey, Arc<IngressEntry<B>>>, profile: Profile) -> Self {
         let by_shard: Arc<[_]> = (0..SHARDS)
-            .map(|i| best_default(ingresses.shard_values(i)))
+            .map(|i| best_default(ingresses.shard_values(i), profile))
             .collect();
-        let best = best_default(by_shard.iter().flatten());
-        Defaults { by_shard, best }
+        let best = best_default(by_shard.iter().flatten(), profile);
+        Defaults {
+            by_shard,
+            best,
+            profile,
+        }
     }
 
     /// Re-ranks the shard of `key`, after the Ingress map changed there.
@@ -111,24 +119,32 @@ impl<B> Defaults<B> {
     ) {
         let shard = ingresses.shard_of(key);
         let mut by_shard: Vec<_> = self.by_shard.to_vec();
-        by_shard[shard] = best_default(ingresses.shard_values(shard));
-        self.best = best_default(by_shard.iter().flatten());
+        by_shard[shard] = best_default(ingresses.shard_values(shard), self.profile);
+        self.best = best_default(by_shard.iter().flatten(), self.profile);
         self.by_shard = by_shard.into();
     }
 }
 
-/// The first of `entries` with a default backend: rule-less first (`false < true`), then oldest.
+/// The first of `entries` with a default backend: rule-less first (`false < true`), then
+/// oldest. Under the ingress-nginx profile: rule-less and not a canary only, in its order.
 fn best_default<'e, B: 'e>(
     entries: impl Iterator<Item = &'e Arc<IngressEntry<B>>>,
+    profile: Profile,
 ) -> Option<Arc<IngressEntry<B>>> {
-    entries
-        .filter(|e| e.default_backend.is_some())
-        .min_by(|a, b| {
-            a.has_rules
-                .cmp(&b.has_rules)
-                .then_with(|| precedence::older((a.created, &a.key), (b.created, &b.key)))
-        })
-        .cloned()
+    let entries = entries.filter(|e| e.default_backend.is_some());
+    match profile {
+        Profile::IngressNginx => entries
+            .filter(|e| !e.has_rules && !e.is_canary())
+            .min_by(|a, b| nginx_order(a, b))
+            .cloned(),
+        _ => entries
+            .min_by(|a, b| {
+                a.has_rules
+                    .cmp(&b.has_rules)
+                    .then_with(|| precedence::older((a.created, &a.key), (b.created, &b.key)))
+            })
+            .cloned(),
+    }
 }
 
 /// Sizes of a table, for logs and metrics.
@@ -284,7 +300,7 @@ impl<B> RouteTable<B> {
             exact: ShardedMap::with_hasher(hasher.clone()),
             wildcard: ShardedMap::with_hasher(hasher.clone()),
             any: None,
-            defaults: Defaults::build(&ingresses),
+            defaults: Defaults::build(&ingresses, config.profile),
             tls: TlsIndex::build(tls, &hasher),
             ingresses,
             mapper,
@@ -305,7 +321,12 @@ impl<B> RouteTable<B> {
         if self.config.profile != Profile::IngressNginx {
             return;
         }
-        let view = NginxView::build(self.ingresses.values(), self.groups(), &self.config.nginx);
+        let view = NginxView::build(
+            self.ingresses.values(),
+            self.groups(),
+            self.defaults.best.as_ref(),
+            &self.config.nginx,
+        );
         self.nginx = Some(Arc::new(view));
     }
 
@@ -405,7 +426,7 @@ impl<B> RouteTable<B> {
         let group = self.select(request.host(), request.hints()).1;
         if let Some(view) = &self.nginx {
             let server = view.server_of(group.map(|g| &g.pattern));
-            return view.decision(view.outcome(server, path, request));
+            return view.decision(server, view.outcome(server, path, request));
         }
         let Some(group) = group else {
             return self.default_decision(self.defaults.best.as_ref());
@@ -567,7 +588,7 @@ impl<B> RouteTable<B> {
             .flat_map(|e| e.diagnostics.iter().cloned())
             .collect();
         match &self.nginx {
-            Some(view) => out.extend(view.diagnostics.iter().cloned()),
+            Some(view) => out.extend(view.diagnostics().cloned()),
             None => out.extend(self.groups().flat_map(|g| g.diagnostics.iter().cloned())),
         }
         sort_diagnostics(&mut out);
@@ -731,12 +752,20 @@ impl<B> RouteTable<B> {
         }
         let new_tls = new.as_ref().map_or(&[][..], |c| &c.tls[..]);
         table.tls.update(&key, &tls_hosts, new_tls);
-        table.rebuild_nginx();
-        if let (Some(before), Some(after)) = (&self.nginx, &table.nginx) {
-            let (mut before, mut after) = (before.diagnostics.clone(), after.diagnostics.clone());
-            sort_diagnostics(&mut before);
-            sort_diagnostics(&mut after);
-            diagnostics_changed(&before, &after, &mut changed);
+        if let Some(before) = &self.nginx {
+            let after = before.updated(
+                &key,
+                new.as_ref().map(|c| &c.entry),
+                &hosts,
+                |h| table.group(h),
+                table.defaults.best.as_ref(),
+            );
+            diagnostics_changed(
+                &before.diagnostics_near(&hosts),
+                &after.diagnostics_near(&hosts),
+                &mut changed,
+            );
+            table.nginx = Some(Arc::new(after));
         }
 
         let diagnostics = changed
@@ -787,7 +816,7 @@ impl<B> RouteTable<B> {
         };
         let mut out = entry.diagnostics.clone();
         if let Some(view) = &self.nginx {
-            out.extend(view.diagnostics_of(key).cloned());
+            out.extend(view.diagnostics_of(key, &entry.hosts).cloned());
             return out;
         }
         for host in &entry.hosts {

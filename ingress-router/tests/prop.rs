@@ -71,7 +71,20 @@ struct GenIngress {
     tls: Vec<(Vec<usize>, Option<u8>)>,
     /// 0: no class; 1: `ingressClassName: ours`; 2: `theirs`; 3: the annotation, `ours`.
     class: usize,
+    /// An ingress-nginx annotation set (`NGINX_ANNOTATIONS`); the spec profile ignores them.
+    nginx: usize,
 }
+
+/// What the ingress-nginx profile reads, one set per Ingress.
+const NGINX_ANNOTATIONS: &[&[(&str, &str)]] = &[
+    &[],
+    &[],
+    &[("use-regex", "true")],
+    &[("rewrite-target", "/")],
+    &[("canary", "true"), ("canary-by-header", "x-canary")],
+    &[("app-root", "/a")],
+    &[("ssl-redirect", "false")],
+];
 
 fn rule_path() -> impl Strategy<Value = String> {
     (
@@ -126,15 +139,17 @@ fn gen_ingress() -> impl Strategy<Value = GenIngress> {
             0..2,
         ),
         prop::sample::select(vec![0, 0, 1, 2, 3]),
+        0..NGINX_ANNOTATIONS.len(),
     )
         .prop_map(
-            |(namespace, created, rules, default, tls, class)| GenIngress {
+            |(namespace, created, rules, default, tls, class, nginx)| GenIngress {
                 namespace,
                 created,
                 rules,
                 default,
                 tls,
                 class,
+                nginx,
             },
         )
 }
@@ -158,6 +173,11 @@ fn to_ingress(i: usize, g: &GenIngress) -> Ingress {
                 .insert("kubernetes.io/ingress.class".to_owned(), "ours".to_owned());
         }
         _ => {}
+    }
+    for (k, v) in NGINX_ANNOTATIONS[g.nginx] {
+        ing.metadata
+            .annotations
+            .insert(format!("nginx.ingress.kubernetes.io/{k}"), (*v).to_owned());
     }
     for r in &g.rules {
         ing.spec.rules.push(IngressRule {
@@ -373,18 +393,29 @@ fn request_paths(ingresses: &[Ingress]) -> Vec<String> {
     out
 }
 
-/// Each request's decision and payload: an update that kept a stale backend differs here.
-fn outcomes(
-    table: &RouteTable<IngressBackend>,
-    hosts: &[String],
-    paths: &[String],
-) -> Vec<(Outcome, Option<IngressBackend>)> {
+/// What a request sees: the decision, the payload, and (ingress-nginx profile) the canary's
+/// Ingress and the rewritten target.
+type Seen = (
+    Outcome,
+    Option<IngressBackend>,
+    Option<IngressKey>,
+    Option<String>,
+);
+
+/// Each request's [`Seen`]: an update that kept a stale backend or attachment differs here.
+fn outcomes(table: &RouteTable<IngressBackend>, hosts: &[String], paths: &[String]) -> Vec<Seen> {
     hosts
         .iter()
         .flat_map(|h| paths.iter().map(move |p| (h, p)))
         .map(|(h, p)| {
-            let d = table.find(&RequestView::new(h, p));
-            (Outcome::of(&d), d.backend().cloned())
+            let view = RequestView::new(h, p);
+            let d = table.find(&view);
+            (
+                Outcome::of(&d),
+                d.backend().cloned(),
+                d.canary().map(|c| c.source.clone()),
+                d.rewrite().map(|r| r.upstream_target(&view)),
+            )
         })
         .collect()
 }
@@ -488,12 +519,7 @@ proptest! {
         (ingresses, shuffled) in corpus().prop_flat_map(|v| (Just(v.clone()), Just(v).prop_shuffle())),
         config in gen_config(),
     ) {
-        let a = RouteTable::builder().config(config.clone()).add_all(&ingresses).build();
-        let b = RouteTable::builder().config(config).add_all(&shuffled).build();
-        let hosts = request_hosts(&ingresses);
-        let paths = request_paths(&ingresses);
-        prop_assert_eq!(outcomes(&a.table, &hosts, &paths), outcomes(&b.table, &hosts, &paths));
-        prop_assert_eq!(a.diagnostics, b.diagnostics);
+        same_in_any_order(&ingresses, &shuffled, config)?;
     }
 
     #[test]
@@ -502,65 +528,135 @@ proptest! {
         ops in prop::collection::vec(gen_op(), 1..8),
         config in gen_config(),
     ) {
-        let mut set: Vec<Option<Ingress>> = ingresses.into_iter().map(Some).collect();
-        set.resize(6, None);
-        let live = |set: &[Option<Ingress>]| set.iter().flatten().cloned().collect::<Vec<_>>();
-        let mut table = RouteTable::builder().config(config.clone()).add_all(&live(&set)).build().table;
-        for (at, op) in ops {
-            let before = table.clone();
-            let built = match op {
-                Op::Put(g) => {
-                    let mut ing = to_ingress(at, &g);
-                    // Keep the namespace of an existing Ingress: the same object, changed.
-                    if let Some(old) = &set[at] {
-                        ing.metadata.namespace = old.metadata.namespace.clone();
-                    }
-                    set[at] = Some(ing.clone());
-                    table.with_ingress(&ing)
-                }
-                Op::Rebackend => match &mut set[at] {
-                    Some(ing) => {
-                        rebackend(ing);
-                        table.with_ingress(ing)
-                    }
-                    None => continue,
-                },
-                Op::Delete => match set[at].take() {
-                    Some(ing) => table.without_ingress(&IngressKey::of(&ing)),
-                    None => table.without_ingress(&IngressKey::new("a", "absent")),
-                },
-            };
-            table = built.table;
-            let now = live(&set);
-            let rebuilt = RouteTable::builder().config(config.clone()).add_all(&now).build().table;
-            let mut all = now.clone();
-            all.extend(set.iter().flatten().cloned());
-            let hosts = request_hosts(&all);
-            let paths = request_paths(&all);
-            prop_assert_eq!(outcomes(&table, &hosts, &paths), outcomes(&rebuilt, &hosts, &paths));
-            for h in &hosts {
-                prop_assert_eq!(table.certificate_for(h), rebuilt.certificate_for(h));
-            }
-            prop_assert_eq!(table.diagnostics(), rebuilt.diagnostics());
-
-            // `changed` names every Ingress whose diagnostics moved, and `diagnostics` holds
-            // exactly theirs.
-            let keys: std::collections::BTreeSet<IngressKey> = before
-                .ingresses()
-                .chain(table.ingresses())
-                .cloned()
-                .collect();
-            for key in &keys {
-                if before.diagnostics_for(key) != table.diagnostics_for(key) {
-                    prop_assert!(built.changed.contains(key), "{} not reported as changed", key);
-                }
-            }
-            let reported: Vec<_> = built
-                .changed
-                .iter()
-                .flat_map(|k| table.diagnostics_for(k))
-                .collect();
-            prop_assert_eq!(&built.diagnostics, &reported);
-        }
+        updates_answer_like_a_rebuild(ingresses, ops, config)?;
     }
+}
+
+// The ingress-nginx profile: fewer cases (each update rebuilds its servers), the same properties.
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn insertion_order_does_not_matter_to_the_ingress_nginx_profile(
+        (ingresses, shuffled) in corpus().prop_flat_map(|v| (Just(v.clone()), Just(v).prop_shuffle())),
+    ) {
+        same_in_any_order(&ingresses, &shuffled, Config::ingress_nginx())?;
+    }
+
+    #[test]
+    fn ingress_nginx_update_chains_answer_like_a_rebuild(
+        ingresses in corpus(),
+        ops in prop::collection::vec(gen_op(), 1..8),
+    ) {
+        updates_answer_like_a_rebuild(ingresses, ops, Config::ingress_nginx())?;
+    }
+}
+
+/// The same Ingresses in two orders build the same table.
+fn same_in_any_order(
+    ingresses: &[Ingress],
+    shuffled: &[Ingress],
+    config: Config,
+) -> Result<(), TestCaseError> {
+    let a = RouteTable::builder()
+        .config(config.clone())
+        .add_all(ingresses)
+        .build();
+    let b = RouteTable::builder()
+        .config(config)
+        .add_all(shuffled)
+        .build();
+    let hosts = request_hosts(ingresses);
+    let paths = request_paths(ingresses);
+    prop_assert_eq!(
+        outcomes(&a.table, &hosts, &paths),
+        outcomes(&b.table, &hosts, &paths)
+    );
+    prop_assert_eq!(a.diagnostics, b.diagnostics);
+    Ok(())
+}
+
+/// A chain of updates answers like a table built from scratch after each step, and says whose
+/// diagnostics changed.
+fn updates_answer_like_a_rebuild(
+    ingresses: Vec<Ingress>,
+    ops: Vec<(usize, Op)>,
+    config: Config,
+) -> Result<(), TestCaseError> {
+    let mut set: Vec<Option<Ingress>> = ingresses.into_iter().map(Some).collect();
+    set.resize(6, None);
+    let live = |set: &[Option<Ingress>]| set.iter().flatten().cloned().collect::<Vec<_>>();
+    let mut table = RouteTable::builder()
+        .config(config.clone())
+        .add_all(&live(&set))
+        .build()
+        .table;
+    for (at, op) in ops {
+        let before = table.clone();
+        let built = match op {
+            Op::Put(g) => {
+                let mut ing = to_ingress(at, &g);
+                // Keep the namespace of an existing Ingress: the same object, changed.
+                if let Some(old) = &set[at] {
+                    ing.metadata.namespace = old.metadata.namespace.clone();
+                }
+                set[at] = Some(ing.clone());
+                table.with_ingress(&ing)
+            }
+            Op::Rebackend => match &mut set[at] {
+                Some(ing) => {
+                    rebackend(ing);
+                    table.with_ingress(ing)
+                }
+                None => continue,
+            },
+            Op::Delete => match set[at].take() {
+                Some(ing) => table.without_ingress(&IngressKey::of(&ing)),
+                None => table.without_ingress(&IngressKey::new("a", "absent")),
+            },
+        };
+        table = built.table;
+        let now = live(&set);
+        let rebuilt = RouteTable::builder()
+            .config(config.clone())
+            .add_all(&now)
+            .build()
+            .table;
+        let mut all = now.clone();
+        all.extend(set.iter().flatten().cloned());
+        let hosts = request_hosts(&all);
+        let paths = request_paths(&all);
+        prop_assert_eq!(
+            outcomes(&table, &hosts, &paths),
+            outcomes(&rebuilt, &hosts, &paths)
+        );
+        for h in &hosts {
+            prop_assert_eq!(table.certificate_for(h), rebuilt.certificate_for(h));
+        }
+        prop_assert_eq!(table.diagnostics(), rebuilt.diagnostics());
+
+        // `changed` names every Ingress whose diagnostics moved, and `diagnostics` holds
+        // exactly theirs.
+        let keys: std::collections::BTreeSet<IngressKey> = before
+            .ingresses()
+            .chain(table.ingresses())
+            .cloned()
+            .collect();
+        for key in &keys {
+            if before.diagnostics_for(key) != table.diagnostics_for(key) {
+                prop_assert!(
+                    built.changed.contains(key),
+                    "{} not reported as changed",
+                    key
+                );
+            }
+        }
+        let reported: Vec<_> = built
+            .changed
+            .iter()
+            .flat_map(|k| table.diagnostics_for(k))
+            .collect();
+        prop_assert_eq!(&built.diagnostics, &reported);
+    }
+    Ok(())
 }

@@ -297,9 +297,14 @@
 //! * Regexes are the `regex` crate's, which reads the patterns Ingresses use (classes,
 //!   groups, alternation, repetition) as PCRE does but has no look-around or back-references:
 //!   such a path is reported ([`DiagnosticKind::InvalidPattern`](crate::DiagnosticKind::InvalidPattern)) and skipped.
-//! * An update of a table of this profile rebuilds the whole nginx view, as ingress-nginx
-//!   regenerates its whole configuration: it costs a pass over all the Ingresses, where the
-//!   `Spec` profile rebuilds only the host groups an Ingress touches.
+//!
+//! # What it costs
+//!
+//! An update rebuilds the servers of the hosts the Ingress touches (and the catch-all when it
+//! must) and attaches the canaries anew; the other servers are shared with the old table.
+//! Measured in one run (`cargo bench -p ingress-router --bench build` and `--bench find`, 10 000
+//! generated Ingresses): a one-Ingress update 25 µs against the `Spec` profile's 13 µs, a
+//! build 127 ms against 38 ms, a lookup mix 3.7 µs against 2.0 µs.
 //!
 //! [`Config::ingress_nginx`]: crate::Config::ingress_nginx
 //! [`RouteTable::nginx_servers`]: crate::RouteTable::nginx_servers

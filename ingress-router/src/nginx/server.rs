@@ -122,6 +122,8 @@ pub(crate) struct Server<B> {
     /// An Ingress with a rule for the host has `spec.tls` (ingress-nginx then has a
     /// certificate for it, even when the TLS entry does not list the host).
     pub(crate) has_cert: bool,
+    /// What building it found: duplicate paths and locations, regexes that do not compile.
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
 /// The placeholder `/` a server starts with.
@@ -160,8 +162,8 @@ impl<B> Server<B> {
         pattern: HostPattern,
         contributors: &[&Contributor<B>],
         placeholder: Placeholder<B>,
-        diagnostics: &mut Vec<Diagnostic>,
     ) -> Self {
+        let mut diagnostics = Vec::new();
         let host = pattern.to_rule_host();
         let mut drafts = vec![Location {
             name: Arc::from("/"),
@@ -243,20 +245,17 @@ impl<B> Server<B> {
             prefix: HashMap::default(),
             app_root: None,
             has_cert: contributors.iter().any(|c| c.entry.has_tls),
+            diagnostics,
         };
         for location in locations {
-            server.add(location, host.as_deref(), diagnostics);
+            server.add(location, host.as_deref());
         }
         server
     }
 
     /// Compiles what `location` needs and files it, unless nginx would refuse it.
-    fn add(
-        &mut self,
-        mut location: Location<B>,
-        host: Option<&str>,
-        diagnostics: &mut Vec<Diagnostic>,
-    ) {
+    fn add(&mut self, mut location: Location<B>, host: Option<&str>) {
+        let diagnostics = &mut self.diagnostics;
         let refuse = |location: &Location<B>, reason: String, diagnostics: &mut Vec<Diagnostic>| {
             if let Some(origin) = &location.origin {
                 diagnostics.push(Diagnostic {
