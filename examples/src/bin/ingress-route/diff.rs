@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ingress_model::{Ingress, IngressBackend, IngressKey};
 use ingress_router::nginx::RedirectKind;
-use ingress_router::{Config, Decision, RequestView, RouteTable, Scheme};
+use ingress_router::{Config, Decision, RequestView, RouteTable};
 use serde_json::{Value, json};
 
 use crate::output::{Answer, describe_backend};
@@ -293,13 +293,7 @@ pub(crate) fn differences(
 ) -> Vec<Difference> {
     let mut out = Vec::new();
     for req in probes {
-        let scheme = if req.scheme == "https" {
-            Scheme::Https
-        } else {
-            Scheme::Http
-        };
-        let view =
-            RequestView::new(req.host.as_deref().unwrap_or(""), &req.path).with_scheme(scheme);
+        let view = req.view();
         let a = Answer::new(from.table.find(&view), &view, req);
         let b = Answer::new(to.table.find(&view), &view, req);
         if fate(&a, &view) == fate(&b, &view) {

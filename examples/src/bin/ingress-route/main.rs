@@ -33,7 +33,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ingress_model::validation::ValidationOptions;
 use ingress_model::{LoadOptions, Manifests};
-use ingress_router::{ClassFilter, Config, RequestView, RouteTable, Scheme, Severity};
+use ingress_router::{ClassFilter, Config, RouteTable, Severity};
 
 use crate::requests::RequestSpec;
 
@@ -440,13 +440,7 @@ fn route(args: &RouteArgs) -> Result<ExitCode, InputError> {
     let table = built.table;
     let mut stdout = std::io::stdout().lock();
     for req in &requests {
-        let scheme = if req.scheme == "https" {
-            Scheme::Https
-        } else {
-            Scheme::Http
-        };
-        let view =
-            RequestView::new(req.host.as_deref().unwrap_or(""), &req.path).with_scheme(scheme);
+        let view = req.view();
         let answer = output::Answer::new(table.find(&view), &view, req);
         let tls = req
             .sni

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use ingress_router::nginx::{CanaryRequest, same_header_name};
+use ingress_router::{RequestView, Scheme};
 use serde::Deserialize;
 
 /// One request to route, and its original form for the `request` field of the JSON output.
@@ -25,6 +26,18 @@ pub(crate) struct RequestSpec {
     /// The random draw in `[0, 1)` a weighted canary is decided with; without one, a weighted
     /// canary takes only what its whole weight gives it (the output shows its share).
     pub(crate) draw: Option<f64>,
+}
+
+impl RequestSpec {
+    /// What the table looks at: the host, the target and the scheme.
+    pub(crate) fn view(&self) -> RequestView<'_> {
+        let scheme = if self.scheme == "https" {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        };
+        RequestView::new(self.host.as_deref().unwrap_or(""), &self.path).with_scheme(scheme)
+    }
 }
 
 /// The canary step reads the request's headers and draw.
