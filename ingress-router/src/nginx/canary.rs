@@ -244,6 +244,50 @@ impl CanaryRequest for Headers {
     }
 }
 
+/// An `http::HeaderMap` and a draw, the [`CanaryRequest`] of a gateway (feature `http`).
+///
+/// # Examples
+///
+/// ```
+/// use ingress_router::nginx::{CanaryRequest, HttpCanaryRequest};
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("x-canary", http::HeaderValue::from_static("always"));
+/// let request = HttpCanaryRequest::new(&headers, 0.25);
+/// assert_eq!(request.header("X_Canary"), Some("always"));
+/// assert_eq!(request.draw(), 0.25);
+/// ```
+#[cfg(feature = "http")]
+#[derive(Clone, Copy, Debug)]
+pub struct HttpCanaryRequest<'h> {
+    headers: &'h http::HeaderMap,
+    draw: f64,
+}
+
+#[cfg(feature = "http")]
+impl<'h> HttpCanaryRequest<'h> {
+    /// The headers of a request, and the draw a weighted canary is decided with.
+    pub fn new(headers: &'h http::HeaderMap, draw: f64) -> Self {
+        HttpCanaryRequest { headers, draw }
+    }
+}
+
+#[cfg(feature = "http")]
+impl CanaryRequest for HttpCanaryRequest<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        // nginx drops header names with `_` (`underscores_in_headers off`), and its `$http_*`
+        // reads `-` and `_` alike: the first header whose name folds to `name`'s.
+        self.headers
+            .iter()
+            .find(|(n, _)| !n.as_str().contains('_') && same_header_name(n.as_str(), name))
+            .and_then(|(_, v)| v.to_str().ok())
+    }
+
+    fn draw(&self) -> f64 {
+        self.draw
+    }
+}
+
 /// Whether the canary took a request, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CanaryVerdict {

@@ -317,6 +317,8 @@ pub(crate) mod server;
 pub(crate) mod view;
 
 pub(crate) use annotations::{Annotations, parse};
+#[cfg(feature = "http")]
+pub use canary::HttpCanaryRequest;
 pub use canary::{Canary, CanaryReason, CanaryRequest, CanaryVerdict, Headers, same_header_name};
 pub use redirect::{Redirect, RedirectKind};
 pub use rewrite::Rewrite;
