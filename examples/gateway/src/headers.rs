@@ -31,7 +31,14 @@ pub const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Removes the hop-by-hop headers: every header `Connection` names, then the fixed list.
+///
+/// Most messages have none (a keep-alive HTTP/1.1 request or response needs no `Connection`),
+/// so one look at each name comes first: removing names that are not there would hash and
+/// probe for each of them, twice per request.
 pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    if !headers.keys().any(|name| HOP_BY_HOP.contains(name)) {
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()

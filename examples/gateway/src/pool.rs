@@ -211,7 +211,7 @@ pub struct Pool {
 #[derive(Debug, Default)]
 struct Idle {
     /// Per upstream, the most recently returned last.
-    connections: HashMap<Upstream, Vec<IdleConnection>>,
+    connections: HashMap<Upstream, Vec<IdleConnection>, foldhash::fast::RandomState>,
     /// Whether the sweep task runs (it stops when nothing is idle).
     sweeping: bool,
 }

@@ -398,6 +398,8 @@ fn prepare(
     // Upstreams speak HTTP/1.1, whatever the client spoke.
     parts.version = Version::HTTP_11;
     remove_hop_by_hop(&mut parts.headers);
+    // Room for what is added below (`Host` and the five of `set_forwarded`), in one growth.
+    parts.headers.reserve(6);
     if let Some(upgrade) = upgrade {
         upgrade::restore(&mut parts.headers, upgrade);
     }
