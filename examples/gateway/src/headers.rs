@@ -7,9 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
+/// How many [`HOP_BY_HOP`] names there are.
+const HOPS: usize = 7;
+
 /// The hop-by-hop headers of RFC 9110 section 7.6.1 and the ones older software sends
 /// (`Keep-Alive`, `Proxy-Connection`): they describe one connection, never the next.
-const HOP_BY_HOP: [HeaderName; 7] = [
+const HOP_BY_HOP: [HeaderName; HOPS] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     HeaderName::from_static("proxy-connection"),
@@ -32,22 +35,45 @@ pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Removes the hop-by-hop headers: every header `Connection` names, then the fixed list.
 ///
-/// Most messages have none (a keep-alive HTTP/1.1 request or response needs no `Connection`),
-/// so one look at each name comes first: removing names that are not there would hash and
-/// probe for each of them, twice per request.
+/// Most messages have none, or only `Connection: keep-alive` (which many upstreams send), so
+/// one look at each name comes first and says which of the fixed list are there: removing
+/// names that are not there would hash and probe for each of them, twice per request. The
+/// names `Connection` lists are removed as text (no `HeaderName` is made for them), those of
+/// the fixed list with it.
 pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    if !headers.keys().any(|name| HOP_BY_HOP.contains(name)) {
-        return;
+    let mut present = [false; HOPS];
+    for name in headers.keys() {
+        if let Some(i) = HOP_BY_HOP.iter().position(|hop| hop == name) {
+            present[i] = true;
+        }
     }
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
-    for name in named.iter().chain(HOP_BY_HOP.iter()) {
-        headers.remove(name);
+    if present[0] {
+        // `HOP_BY_HOP[0]` is `Connection`. Its values are copied (shared bytes) so that the
+        // map can change while they are read; there is seldom more than one.
+        let first = headers.get(header::CONNECTION).cloned();
+        let more: Vec<HeaderValue> = headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .skip(1)
+            .cloned()
+            .collect();
+        for value in first.iter().chain(&more) {
+            let Ok(value) = value.to_str() else { continue };
+            for name in value.split(',').map(str::trim) {
+                let fixed = HOP_BY_HOP
+                    .iter()
+                    .any(|hop| hop.as_str().eq_ignore_ascii_case(name));
+                if !name.is_empty() && !fixed {
+                    // Text that is no header name names no header: nothing is removed.
+                    headers.remove(name);
+                }
+            }
+        }
+    }
+    for (name, present) in HOP_BY_HOP.iter().zip(present) {
+        if present {
+            headers.remove(name);
+        }
     }
 }
 
@@ -67,9 +93,7 @@ pub fn set_forwarded(
     host: Option<&HeaderValue>,
     proto: &'static str,
 ) {
-    if !headers.contains_key(X_REQUEST_ID) {
-        headers.insert(X_REQUEST_ID, new_request_id());
-    }
+    headers.entry(X_REQUEST_ID).or_insert_with(new_request_id);
     let mut prior = headers
         .get_all(&X_FORWARDED_FOR)
         .iter()
