@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use foldhash::fast::RandomState;
 use ingress_kube::index::Backend;
 
 /// How long failed endpoints are skipped.
@@ -62,8 +63,8 @@ struct Failure {
 pub struct Balancer {
     options: BalanceOptions,
     swaps: AtomicU64,
-    turns: RwLock<HashMap<Backend, Turn>>,
-    failures: RwLock<HashMap<SocketAddr, Failure>>,
+    turns: RwLock<HashMap<Backend, Turn, RandomState>>,
+    failures: RwLock<HashMap<SocketAddr, Failure, RandomState>>,
 }
 
 impl Balancer {

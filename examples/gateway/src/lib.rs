@@ -28,8 +28,8 @@
 //!    404, a backend without endpoints with 503, and `/healthz` itself when no path rule of the
 //!    host claims it; otherwise it resolves the backend to the Service's endpoints, takes them
 //!    in turn ([`balance`]: round robin per backend, skipping endpoints that recently refused
-//!    or did not connect; a bodiless request is retried on the next one), and forwards through
-//!    a pooled hyper-util client:
+//!    or did not connect; a bodiless request is retried on the next one), and forwards it on a
+//!    keep-alive HTTP/1.1 connection of the serving thread's own pool ([`pool`]):
 //!    hop-by-hop headers removed, `X-Forwarded-For` appended, `X-Forwarded-Host`,
 //!    `X-Forwarded-Proto`, `X-Real-IP` and a missing `X-Request-ID` set ([`headers`]), both
 //!    bodies streamed, never
@@ -156,6 +156,7 @@ pub mod headers;
 pub mod idle;
 pub mod live;
 pub mod metrics;
+pub mod pool;
 pub mod proxy;
 pub mod reload;
 pub mod routes;

@@ -26,13 +26,14 @@ use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
-use http::{Request, Response, header};
+use http::{Method, Request, Response, header};
 use ingress_kube::index::Backend;
 use ingress_router::tower::Routing;
+use ingress_router::{IngressKey, OwnedDecision};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
@@ -96,6 +97,8 @@ pub struct Metrics {
     open_connections: Gauge,
     reloads_failed: Counter,
     reload_duration: Histogram,
+    /// The histograms of `durations`, by [`StatusClass`], each taken from the family once.
+    durations_by_class: [OnceLock<Histogram>; 5],
 }
 
 /// 0.5 ms to about 16 s, doubling.
@@ -153,6 +156,7 @@ impl Metrics {
             open_connections,
             reloads_failed,
             reload_duration,
+            durations_by_class: Default::default(),
         }
     }
 
@@ -182,13 +186,31 @@ impl Metrics {
         }
     }
 
-    fn record(&self, labels: RequestLabels, seconds: f64, upstream: Option<UpstreamError>) {
-        self.durations
-            .get_or_create(&StatusLabel {
-                status: labels.status,
+    /// One request answered with `status`, after `seconds`, counted for its route.
+    fn record(
+        &self,
+        route: &RouteCounters,
+        status: u16,
+        seconds: f64,
+        upstream: Option<UpstreamError>,
+    ) {
+        let class = StatusClass::of(status);
+        self.durations_by_class[class as usize]
+            .get_or_init(|| {
+                self.durations.get_or_create_owned(&StatusLabel {
+                    status: class.label(),
+                })
             })
             .observe(seconds);
-        self.requests.get_or_create(&labels).inc();
+        route.by_class[class as usize]
+            .get_or_init(|| {
+                self.requests.get_or_create_owned(&RequestLabels {
+                    ingress: route.ingress.clone(),
+                    service: route.service.clone(),
+                    status: class.label(),
+                })
+            })
+            .inc();
         if let Some(error) = upstream {
             self.upstream_errors
                 .get_or_create(&UpstreamLabel {
@@ -248,13 +270,102 @@ impl Collector for TableCollector {
     }
 }
 
-fn status_class(status: u16) -> &'static str {
-    match status {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
+/// The `status` label: a response status's class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StatusClass {
+    Informational,
+    Success,
+    Redirection,
+    ClientError,
+    ServerError,
+}
+
+impl StatusClass {
+    fn of(status: u16) -> StatusClass {
+        match status {
+            100..=199 => StatusClass::Informational,
+            200..=299 => StatusClass::Success,
+            300..=399 => StatusClass::Redirection,
+            400..=499 => StatusClass::ClientError,
+            _ => StatusClass::ServerError,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            StatusClass::Informational => "1xx",
+            StatusClass::Success => "2xx",
+            StatusClass::Redirection => "3xx",
+            StatusClass::ClientError => "4xx",
+            StatusClass::ServerError => "5xx",
+        }
+    }
+}
+
+/// The request counters of one route (an Ingress and a backend), one per status class, each
+/// taken from the family on the first request of its class: what a connection keeps for the
+/// route its requests last took, so that a request of the same route (a keep-alive client's
+/// usual next one) formats, hashes and looks up no labels.
+#[derive(Debug)]
+struct RouteCounters {
+    /// What the route was resolved from: compared, not formatted, to tell a request of the
+    /// same route.
+    source: Option<IngressKey>,
+    backend: Option<Backend>,
+    /// The label values.
+    ingress: String,
+    service: String,
+    by_class: [OnceLock<Counter>; 5],
+}
+
+impl RouteCounters {
+    fn new(decision: Option<&OwnedDecision<Backend>>) -> RouteCounters {
+        let source = decision.and_then(|d| d.source()).cloned();
+        let backend = decision.and_then(|d| d.backend()).cloned();
+        let ingress = source.as_ref().map(ToString::to_string).unwrap_or_default();
+        let service = match &backend {
+            Some(Backend::Service(s)) => s.service.to_string(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        RouteCounters {
+            source,
+            backend,
+            ingress,
+            service,
+            by_class: Default::default(),
+        }
+    }
+
+    fn counts(&self, decision: Option<&OwnedDecision<Backend>>) -> bool {
+        self.source.as_ref() == decision.and_then(|d| d.source())
+            && self.backend.as_ref() == decision.and_then(|d| d.backend())
+    }
+}
+
+/// What the services of one connection share: the open-connections gauge held up, and the
+/// counters of the route its requests last took.
+#[derive(Debug)]
+struct ConnectionState {
+    _open: ConnectionGuard,
+    last_route: Mutex<Option<Arc<RouteCounters>>>,
+}
+
+impl ConnectionState {
+    /// The counters of the route of `decision`: the last ones if the route is the same.
+    fn route(&self, decision: Option<&OwnedDecision<Backend>>) -> Arc<RouteCounters> {
+        let mut last = self
+            .last_route
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match &*last {
+            Some(route) if route.counts(decision) => route.clone(),
+            _ => {
+                let route = Arc::new(RouteCounters::new(decision));
+                *last = Some(route.clone());
+                route
+            }
+        }
     }
 }
 
@@ -264,9 +375,9 @@ fn status_class(status: u16) -> &'static str {
 pub struct ObserveLayer {
     metrics: Arc<Metrics>,
     access_log: bool,
-    /// Held (never read) by every service of one connection: the connection counts as open
-    /// until the last of them is dropped.
-    _connection: Option<Arc<ConnectionGuard>>,
+    /// Shared by every service of one connection: the connection counts as open until the
+    /// last of them is dropped.
+    connection: Option<Arc<ConnectionState>>,
 }
 
 impl ObserveLayer {
@@ -275,14 +386,17 @@ impl ObserveLayer {
         ObserveLayer {
             metrics,
             access_log,
-            _connection: None,
+            connection: None,
         }
     }
 
     /// The layer for one new connection: counted open until its services are dropped.
     pub fn for_connection(&self) -> Self {
         ObserveLayer {
-            _connection: Some(Arc::new(self.metrics.connection())),
+            connection: Some(Arc::new(ConnectionState {
+                _open: self.metrics.connection(),
+                last_route: Mutex::new(None),
+            })),
             ..self.clone()
         }
     }
@@ -309,11 +423,11 @@ pub struct Observe<S> {
 impl<S, ReqBody, ResBody> tower_service::Service<Request<ReqBody>> for Observe<S>
 where
     S: tower_service::Service<Request<ReqBody>, Response = Response<ResBody>, Error = Infallible>,
-    S::Future: Send + 'static,
+    S::Future: Unpin,
 {
     type Response = Response<ResBody>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<ResBody>, Infallible>> + Send>>;
+    type Future = Observed<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -325,14 +439,9 @@ where
             Some(Ok(decision)) => Some(decision),
             _ => None,
         };
-        let ingress = decision
-            .and_then(|d| d.source())
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let service = match decision.and_then(|d| d.backend()) {
-            Some(Backend::Service(s)) => s.service.to_string(),
-            Some(other) => other.to_string(),
-            None => String::new(),
+        let route = match &self.layer.connection {
+            Some(connection) => connection.route(decision),
+            None => Arc::new(RouteCounters::new(decision)),
         };
         let access = self.layer.access_log.then(|| {
             // Only the access log names the rule: no text is made for it otherwise.
@@ -352,44 +461,70 @@ where
                         .map(str::to_owned)
                 })
                 .unwrap_or_default();
-            (
-                request.method().clone(),
+            Box::new(Access {
+                method: request.method().clone(),
                 host,
-                request.uri().path().to_owned(),
+                path: request.uri().path().to_owned(),
                 rule,
-            )
+            })
         });
-        let metrics = self.layer.metrics.clone();
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let response = future.await?;
-            let seconds = start.elapsed().as_secs_f64();
-            let status = response.status().as_u16();
-            let upstream = response.extensions().get::<UpstreamError>().copied();
-            if let Some((method, host, path, rule)) = access {
-                tracing::info!(
-                    target: "ingress_gateway::access",
-                    %method,
-                    host,
-                    path,
-                    status,
-                    duration_ms = seconds * 1e3,
-                    ingress,
-                    rule,
-                    backend = service,
-                    "request"
-                );
-            }
-            metrics.record(
-                RequestLabels {
-                    ingress,
-                    service,
-                    status: status_class(status),
-                },
-                seconds,
-                upstream,
+        Observed {
+            inner: self.inner.call(request),
+            start,
+            metrics: self.layer.metrics.clone(),
+            route,
+            access,
+        }
+    }
+}
+
+/// What the access log says of a request besides its answer.
+#[derive(Debug)]
+struct Access {
+    method: Method,
+    host: String,
+    path: String,
+    rule: String,
+}
+
+/// The future of an [`Observe`] service: the inner service's, counted (and logged) when it
+/// answers. A plain future rather than a boxed one: the inner future is boxed already.
+#[derive(Debug)]
+pub struct Observed<F> {
+    inner: F,
+    start: Instant,
+    metrics: Arc<Metrics>,
+    route: Arc<RouteCounters>,
+    access: Option<Box<Access>>,
+}
+
+impl<F, ResBody> Future for Observed<F>
+where
+    F: Future<Output = Result<Response<ResBody>, Infallible>> + Unpin,
+{
+    type Output = Result<Response<ResBody>, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let Ok(response) = ready!(Pin::new(&mut this.inner).poll(cx));
+        let seconds = this.start.elapsed().as_secs_f64();
+        let status = response.status().as_u16();
+        let upstream = response.extensions().get::<UpstreamError>().copied();
+        if let Some(access) = this.access.take() {
+            tracing::info!(
+                target: "ingress_gateway::access",
+                method = %access.method,
+                host = access.host,
+                path = access.path,
+                status,
+                duration_ms = seconds * 1e3,
+                ingress = this.route.ingress,
+                rule = access.rule,
+                backend = this.route.service,
+                "request"
             );
-            Ok(response)
-        })
+        }
+        this.metrics.record(&this.route, status, seconds, upstream);
+        Poll::Ready(Ok(response))
     }
 }

@@ -34,29 +34,25 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode, Uri, Version, header};
-use http_body_util::{Either, Empty, Full};
+use http::{HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header};
+use http_body_util::{Either, Full};
 use hyper::body::Body as _;
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper::upgrade::OnUpgrade;
 use ingress_kube::index::{Backend, Resolved};
 use ingress_router::tower::Routing;
 
 use crate::headers::{remove_hop_by_hop, set_forwarded};
 use crate::idle::IdleTimeout;
 use crate::metrics::UpstreamError;
+use crate::pool::{self, Failure, PoolOptions, RequestBody, Upstream, Upstreams};
 use crate::routes::Routes;
 use crate::server::Accepted;
 use crate::upgrade::{self, Tunnels};
 
 /// The response body: the upstream's, streamed (and cut if it stalls: [`IdleTimeout`]), or the
 /// gateway's own short answer.
-pub type Body = Either<IdleTimeout<Incoming>, Full<Bytes>>;
-
-/// The body sent upstream: the client's, streamed, or none for a retried bodiless request.
-type UpstreamBody = Either<Incoming, Empty<Bytes>>;
+pub type Body = Either<IdleTimeout<pool::Body>, Full<Bytes>>;
 
 /// Tries per request on endpoints that fail to connect (ingress-nginx's
 /// `proxy-next-upstream-tries`).
@@ -101,13 +97,52 @@ impl Default for ProxyOptions {
 }
 
 /// What all connections share: the routes, and the upstream connection pools, one per
-/// serving thread, so that a request and its upstream connection run on one thread.
+/// serving thread, so that a request and its upstream connection run on one thread
+/// ([`crate::pool`]).
 #[derive(Debug)]
 pub struct Proxy {
     routes: Arc<Routes>,
-    clients: Vec<Client<HttpConnector, UpstreamBody>>,
+    upstreams: Upstreams,
     options: ProxyOptions,
     tunnels: Tunnels,
+}
+
+/// A client connection as the proxy tells upstreams about it: where it was accepted, and the
+/// client's address as a header value (`X-Real-IP`, `X-Forwarded-For`), made once for all
+/// the requests of the connection.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    accepted: Accepted,
+    address: HeaderValue,
+}
+
+impl Peer {
+    /// The client of the connection `accepted`.
+    pub fn new(accepted: Accepted) -> Self {
+        let address = HeaderValue::try_from(accepted.peer.ip().to_string())
+            .expect("an IP address is a valid header value");
+        Peer { accepted, address }
+    }
+}
+
+/// An upstream that failed: the gateway's answer, how it failed, and the request when it was
+/// not sent (no connection was made), for the next endpoint.
+struct Failed {
+    answer: Response<Body>,
+    error: UpstreamError,
+    unsent: Option<Box<Request<RequestBody>>>,
+}
+
+impl Failed {
+    /// The answer is marked with how the upstream failed, for the metrics.
+    fn new(mut answer: Response<Body>, error: UpstreamError) -> Self {
+        answer.extensions_mut().insert(error);
+        Failed {
+            answer,
+            error,
+            unsent: None,
+        }
+    }
 }
 
 impl Proxy {
@@ -115,22 +150,17 @@ impl Proxy {
     /// [`ProxyOptions::workers`] serving threads (at least one, as [`crate::workers::Workers`]
     /// starts).
     pub fn new(routes: Arc<Routes>, options: ProxyOptions) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(options.connect_timeout));
-        connector.set_nodelay(true);
-        // A clone of a client shares its pool: each thread gets a client built anew.
-        let clients = (0..options.workers.max(1))
-            .map(|_| {
-                Client::builder(TokioExecutor::new())
-                    .pool_max_idle_per_host(options.max_idle_per_endpoint)
-                    .pool_idle_timeout(options.upstream_keepalive_timeout)
-                    .pool_timer(TokioTimer::new())
-                    .build(connector.clone())
-            })
-            .collect();
+        let upstreams = Upstreams::new(
+            options.workers,
+            PoolOptions {
+                connect_timeout: options.connect_timeout,
+                idle_timeout: options.upstream_keepalive_timeout,
+                max_idle: options.max_idle_per_endpoint,
+            },
+        );
         Proxy {
             routes,
-            clients,
+            upstreams,
             options,
             tunnels: Tunnels::new(),
         }
@@ -151,8 +181,8 @@ impl Proxy {
         &self.tunnels
     }
 
-    /// Answers one request that went through the `RouteLayer`, on the connection `from`.
-    pub async fn handle(&self, mut request: Request<Incoming>, from: Accepted) -> Response<Body> {
+    /// Answers one request that went through the `RouteLayer`, from the client `from`.
+    pub async fn handle(&self, mut request: Request<Incoming>, from: &Peer) -> Response<Body> {
         let decision = match request.extensions_mut().remove::<Routing<Backend>>() {
             Some(Ok(decision)) => decision,
             Some(Err(bad_host)) => return answer(StatusCode::BAD_REQUEST, &bad_host.to_string()),
@@ -179,9 +209,16 @@ impl Proxy {
             Resolved::ExternalName { host, port } => {
                 let authority = format!("{host}:{port}");
                 drop(snapshot);
-                self.forward(request.map(Either::Left), &authority, from)
-                    .await
-                    .0
+                if let Err(e) = authority.parse::<http::uri::Authority>() {
+                    let answer = answer(StatusCode::BAD_GATEWAY, &format!("upstream address: {e}"));
+                    return Failed::new(answer, UpstreamError::Failed).answer;
+                }
+                let upstream = Upstream::Name(authority.into());
+                let (request, mut upgrade) = prepare(request, from);
+                match self.forward(request, &mut upgrade, &upstream, from).await {
+                    Ok(response) => response,
+                    Err(failed) => failed.answer,
+                }
             }
             Resolved::Unavailable(reason) => answer(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -197,194 +234,188 @@ impl Proxy {
         request: Request<Incoming>,
         backend: &Backend,
         endpoints: &[SocketAddr],
-        from: Accepted,
+        from: &Peer,
     ) -> Response<Body> {
         let balancer = self.routes.balancer();
-        let scheme = crate::tls::Scheme::of(&request);
-        // What a retry needs: the head again (the body is empty). Only kept when another
-        // endpoint could take it.
-        let retry = (endpoints.len() > 1
-            && request.body().is_end_stream()
-            && upgrade::requested(request.version(), request.headers()).is_none())
-        .then(|| {
-            (
-                request.method().clone(),
-                request.uri().clone(),
-                request.version(),
-                request.headers().clone(),
-            )
-        });
-        let mut request = Some(request.map(Either::Left));
+        // A request is tried again only when another endpoint could take it and it has no
+        // body (one streamed is not kept for a second try) and asks for no upgrade. A request
+        // not sent is handed back whole: a retry sends the same one.
+        let bodiless = request.body().is_end_stream();
+        let (mut request, mut upgrade) = prepare(request, from);
+        let retry = endpoints.len() > 1 && bodiless && upgrade.is_none();
         let mut tries = 0;
         loop {
             tries += 1;
             let Some(endpoint) = balancer.pick(backend, endpoints) else {
                 return answer(StatusCode::SERVICE_UNAVAILABLE, "no endpoints");
             };
-            let attempt = match (request.take(), &retry) {
-                (Some(request), _) => request,
-                (None, Some((method, uri, version, headers))) => {
-                    let mut again = Request::new(Either::Right(Empty::new()));
-                    *again.method_mut() = method.clone();
-                    *again.uri_mut() = uri.clone();
-                    *again.version_mut() = *version;
-                    *again.headers_mut() = headers.clone();
-                    again.extensions_mut().insert(scheme);
-                    again
-                }
-                (None, None) => unreachable!("a request without a retry head is tried once"),
-            };
-            let (response, error) = self.forward(attempt, &endpoint.to_string(), from).await;
-            match error {
-                None => {
+            let upstream = Upstream::Endpoint(endpoint);
+            let failed = match self.forward(request, &mut upgrade, &upstream, from).await {
+                Ok(response) => {
                     balancer.succeeded(endpoint);
                     return response;
                 }
-                Some(UpstreamError::Refused | UpstreamError::ConnectTimeout) => {
+                Err(failed) => failed,
+            };
+            match failed.error {
+                UpstreamError::Refused | UpstreamError::ConnectTimeout => {
                     balancer.failed(endpoint);
-                    if retry.is_none() || tries == MAX_TRIES {
-                        return response;
+                    match failed.unsent {
+                        Some(unsent) if retry && tries < MAX_TRIES => {
+                            tracing::debug!(%endpoint, tries, "trying the next endpoint");
+                            request = *unsent;
+                        }
+                        _ => return failed.answer,
                     }
-                    tracing::debug!(%endpoint, tries, "trying the next endpoint");
                 }
-                Some(UpstreamError::ResponseTimeout) => {
+                UpstreamError::ResponseTimeout => {
                     balancer.failed(endpoint);
-                    return response;
+                    return failed.answer;
                 }
-                Some(UpstreamError::Failed) => return response,
+                UpstreamError::Failed => return failed.answer,
             }
         }
     }
 
-    /// Sends the request to `authority` and streams the response back; says how the upstream
-    /// failed if it did (the answer carries it too, for the metrics).
+    /// Sends the request to `upstream` and streams the response back, or says how the
+    /// upstream failed. `upgrade` is the client's side of the upgrade it asked for, taken if
+    /// the upstream switches.
     async fn forward(
         &self,
-        mut request: Request<UpstreamBody>,
-        authority: &str,
-        from: Accepted,
-    ) -> (Response<Body>, Option<UpstreamError>) {
-        let upgrade = upgrade::requested(request.version(), request.headers());
-        let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
-        let scheme = crate::tls::Scheme::of(&request);
-        let (mut parts, body) = request.into_parts();
-        // The host the client asked for: HTTP/2's `:authority`, else `Host` (the layer has
-        // checked that they agree).
-        let host = match parts.uri.authority() {
-            Some(a) => a.as_str().to_owned(),
-            None => parts
-                .headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("")
-                .to_owned(),
-        };
-        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        parts.uri = match Uri::builder()
-            .scheme("http")
-            .authority(authority)
-            .path_and_query(path)
-            .build()
-        {
-            Ok(uri) => uri,
-            Err(e) => {
-                let answer = answer(StatusCode::BAD_GATEWAY, &format!("upstream address: {e}"));
-                return failed(answer, UpstreamError::Failed);
+        mut request: Request<RequestBody>,
+        upgrade: &mut Option<OnUpgrade>,
+        upstream: &Upstream,
+        from: &Peer,
+    ) -> Result<Response<Body>, Failed> {
+        if request.method() == Method::CONNECT {
+            // CONNECT's target is authority-form: the upstream's, as hyper-util's client sent
+            // it before.
+            if let Ok(target) = Uri::try_from(upstream.to_string()) {
+                *request.uri_mut() = target;
             }
-        };
-        // Upstreams speak HTTP/1.1, whatever the client spoke.
-        parts.version = Version::HTTP_11;
-        remove_hop_by_hop(&mut parts.headers);
-        if let Some(upgrade) = upgrade {
-            upgrade::restore(&mut parts.headers, upgrade);
         }
-        if let Ok(value) = HeaderValue::from_str(&host) {
-            parts.headers.insert(header::HOST, value);
-        }
-        set_forwarded(&mut parts.headers, from.peer.ip(), &host, scheme.as_str());
-
         // The pool of the thread this connection runs on.
-        let client = &self.clients[from.worker % self.clients.len()];
-        let sent = client.request(Request::from_parts(parts, body));
+        let sent = self.upstreams.send(from.accepted.worker, upstream, request);
         match tokio::time::timeout(self.options.response_timeout, sent).await {
             Err(_) => {
-                tracing::warn!(upstream = authority, "no response head in time");
+                tracing::warn!(%upstream, "no response head in time");
                 let answer = answer(
                     StatusCode::GATEWAY_TIMEOUT,
                     "the upstream did not answer in time",
                 );
-                failed(answer, UpstreamError::ResponseTimeout)
+                Err(Failed::new(answer, UpstreamError::ResponseTimeout))
             }
-            Ok(Err(e)) if timed_out(&e) => {
-                tracing::warn!(upstream = authority, error = %e, "upstream timed out");
-                let answer = answer(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "the upstream did not connect in time",
-                );
-                failed(answer, UpstreamError::ConnectTimeout)
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(upstream = authority, error = %error_chain(&e), "upstream failed");
-                let kind = if e.is_connect() {
-                    UpstreamError::Refused
+            Ok(Err(Failure::Connect { error, request })) => {
+                let mut failed = if timed_out(&*error) {
+                    tracing::warn!(%upstream, error = %error, "upstream timed out");
+                    let answer = answer(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "the upstream did not connect in time",
+                    );
+                    Failed::new(answer, UpstreamError::ConnectTimeout)
                 } else {
-                    UpstreamError::Failed
+                    tracing::warn!(%upstream, error = %error_chain(&*error), "upstream failed");
+                    let answer = answer(StatusCode::BAD_GATEWAY, "the upstream failed");
+                    Failed::new(answer, UpstreamError::Refused)
                 };
-                failed(answer(StatusCode::BAD_GATEWAY, "the upstream failed"), kind)
+                failed.unsent = Some(request);
+                Err(failed)
             }
-            Ok(Ok(response)) if response.status() == StatusCode::SWITCHING_PROTOCOLS => {
-                (self.switch(client_upgrade, response, authority), None)
+            Ok(Err(Failure::Exchange(e))) => {
+                tracing::warn!(%upstream, error = %error_chain(&e), "upstream failed");
+                let answer = answer(StatusCode::BAD_GATEWAY, "the upstream failed");
+                Err(Failed::new(answer, UpstreamError::Failed))
             }
-            Ok(Ok(response)) => {
+            Ok(Ok((response, _lease))) if response.status() == StatusCode::SWITCHING_PROTOCOLS => {
+                // The connection becomes the tunnel: never pooled again.
+                Ok(self.switch(upgrade.take(), response, upstream))
+            }
+            Ok(Ok((response, lease))) => {
                 let (mut parts, body) = response.into_parts();
                 remove_hop_by_hop(&mut parts.headers);
-                let body = IdleTimeout::new(body, self.options.response_timeout);
-                (Response::from_parts(parts, Either::Left(body)), None)
+                let body = IdleTimeout::new(lease.body(body), self.options.response_timeout);
+                Ok(Response::from_parts(parts, Either::Left(body)))
             }
         }
     }
-}
 
-/// The gateway's answer for a failed upstream, marked with how it failed.
-fn failed(
-    mut answer: Response<Body>,
-    error: UpstreamError,
-) -> (Response<Body>, Option<UpstreamError>) {
-    answer.extensions_mut().insert(error);
-    (answer, Some(error))
-}
-
-impl Proxy {
     /// The upstream accepted an upgrade: join the two connections once both are switched,
     /// and pass the `101` on with its handshake headers. A `101` the client did not ask for,
     /// or without `Upgrade`, cannot be passed on (the client would not know what it speaks
     /// now): 502.
     fn switch(
         &self,
-        client: Option<hyper::upgrade::OnUpgrade>,
+        client: Option<OnUpgrade>,
         mut response: Response<Incoming>,
-        authority: &str,
+        upstream: &Upstream,
     ) -> Response<Body> {
         let (Some(client), Some(protocol)) = (client, upgrade::accepted(&response)) else {
-            tracing::warn!(
-                upstream = authority,
-                "101 without an upgrade asked and named"
-            );
+            tracing::warn!(%upstream, "101 without an upgrade asked and named");
             return answer(
                 StatusCode::BAD_GATEWAY,
                 "the upstream switched protocols unasked",
             );
         };
-        let upstream = hyper::upgrade::on(&mut response);
-        self.tunnels.join(client, upstream, authority.to_owned());
+        let upstream_side = hyper::upgrade::on(&mut response);
+        self.tunnels
+            .join(client, upstream_side, upstream.to_string());
         let (mut parts, body) = response.into_parts();
         remove_hop_by_hop(&mut parts.headers);
         upgrade::restore(&mut parts.headers, protocol);
         // A `101`'s body is empty (the bytes that follow are the tunnel's, which has no
         // timeout); it is wrapped only to be of the one response body type.
-        let body = IdleTimeout::new(body, self.options.response_timeout);
+        let body = IdleTimeout::new(pool::Body::unpooled(body), self.options.response_timeout);
         Response::from_parts(parts, Either::Left(body))
     }
+}
+
+/// The client's request made the upstream's, once for all its tries: HTTP/1.1 in
+/// origin-form, hop-by-hop headers removed (an upgrade's handshake kept), `Host` the host the
+/// client asked for, `X-Forwarded-*`, `X-Real-IP` and `X-Request-ID` set ([`set_forwarded`]).
+/// Also returns the client's side of the upgrade it asks for, if it does.
+fn prepare(
+    mut request: Request<Incoming>,
+    from: &Peer,
+) -> (Request<RequestBody>, Option<OnUpgrade>) {
+    let upgrade = upgrade::requested(request.version(), request.headers());
+    let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
+    let scheme = crate::tls::Scheme::of(&request);
+    let (mut parts, body) = request.into_parts();
+    // The host the client asked for: HTTP/2's `:authority`, else `Host` (the layer has checked
+    // that they agree). The `Host` value is shared, not copied.
+    let host = match parts.uri.authority() {
+        Some(authority) => HeaderValue::from_str(authority.as_str()).ok(),
+        None => parts.headers.get(header::HOST).cloned(),
+    };
+    // Upstreams get the origin-form target (`/path?query`), which HTTP/1.1 clients send
+    // already; HTTP/2's and an absolute-form target carry the scheme and authority too.
+    if parts.uri.scheme().is_some() || parts.uri.authority().is_some() {
+        parts.uri = match parts.uri.path_and_query() {
+            Some(target) if target.as_str() != "/" => Uri::from(target.clone()),
+            _ => Uri::from_static("/"),
+        };
+    }
+    // Upstreams speak HTTP/1.1, whatever the client spoke.
+    parts.version = Version::HTTP_11;
+    remove_hop_by_hop(&mut parts.headers);
+    // Room for what is added below (`Host` and the five of `set_forwarded`), in one growth.
+    parts.headers.reserve(6);
+    if let Some(upgrade) = upgrade {
+        upgrade::restore(&mut parts.headers, upgrade);
+    }
+    if let Some(host) = &host {
+        parts.headers.insert(header::HOST, host.clone());
+    }
+    set_forwarded(
+        &mut parts.headers,
+        &from.address,
+        host.as_ref(),
+        scheme.as_str(),
+    );
+    (
+        Request::from_parts(parts, Either::Left(body)),
+        client_upgrade,
+    )
 }
 
 /// Whether a client error is a timeout (the connector's connect timeout).
@@ -429,13 +460,16 @@ pub fn answer(status: StatusCode, text: &str) -> Response<Body> {
 #[derive(Clone, Debug)]
 pub struct ProxyService {
     proxy: Arc<Proxy>,
-    from: Accepted,
+    from: Peer,
 }
 
 impl ProxyService {
     /// The service for the connection `from`.
     pub fn new(proxy: Arc<Proxy>, from: Accepted) -> Self {
-        ProxyService { proxy, from }
+        ProxyService {
+            proxy,
+            from: Peer::new(from),
+        }
     }
 }
 
@@ -450,7 +484,7 @@ impl tower_service::Service<Request<Incoming>> for ProxyService {
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
         let proxy = self.proxy.clone();
-        let from = self.from;
-        Box::pin(async move { Ok(proxy.handle(request, from).await) })
+        let from = self.from.clone();
+        Box::pin(async move { Ok(proxy.handle(request, &from).await) })
     }
 }

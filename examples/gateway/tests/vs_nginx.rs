@@ -318,27 +318,30 @@ impl Nginx {
         self.signal("reload");
     }
 
-    /// The resident memory of the master and its workers, MiB.
-    fn rss_mib(&self) -> f64 {
+    /// The master and its workers.
+    fn processes(&self) -> Vec<u32> {
         let Some(master) = self.child.id() else {
-            return 0.0;
+            return Vec::new();
         };
-        let mut mib = memory_mib(master, "VmRSS");
+        let mut pids = vec![master];
         for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
             let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
                 continue;
             };
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            // `pid (comm) state ppid ...`: the parent is the second field after the name.
-            let parent = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                .and_then(|p| p.parse::<u32>().ok());
-            if parent == Some(master) {
-                mib += memory_mib(pid, "VmRSS");
+            // The parent is the second field after the name.
+            if stat_fields(pid).get(1).and_then(|p| p.parse::<u32>().ok()) == Some(master) {
+                pids.push(pid);
             }
         }
-        mib
+        pids
+    }
+
+    /// The resident memory of the master and its workers, MiB.
+    fn rss_mib(&self) -> f64 {
+        self.processes()
+            .into_iter()
+            .map(|pid| memory_mib(pid, "VmRSS"))
+            .sum()
     }
 
     async fn stop(mut self) {
@@ -440,6 +443,11 @@ impl GatewayProcess {
         self.child.id().map_or(0.0, |pid| memory_mib(pid, "VmRSS"))
     }
 
+    /// The gateway is one process, its threads included.
+    fn processes(&self) -> Vec<u32> {
+        self.child.id().into_iter().collect()
+    }
+
     async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
@@ -455,12 +463,57 @@ struct Load {
     p50_us: f64,
     p99_us: f64,
     p999_us: f64,
+    /// CPU time (user and system) the measured processes spent during the load, seconds.
+    cpu_seconds: f64,
 }
 
 impl Load {
     fn rps(&self) -> f64 {
         self.requests as f64 / self.seconds
     }
+
+    /// CPU microseconds per request answered: what the load cost the measured processes,
+    /// however busy the machine was (wall-clock requests/s moves with whatever else runs on
+    /// the cores; the CPU a request costs hardly does).
+    fn cpu_us_per_request(&self) -> f64 {
+        self.cpu_seconds * 1e6 / self.requests.max(1) as f64
+    }
+}
+
+/// The fields of `/proc/PID/stat` after the command name (which may hold spaces): `state`
+/// first, then `ppid`, ...; empty if the process is gone.
+fn stat_fields(pid: u32) -> Vec<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let (_, rest) = stat.rsplit_once(')')?;
+            Some(rest.split_whitespace().map(str::to_owned).collect())
+        })
+        .unwrap_or_default()
+}
+
+/// The CPU time (user and system, all threads) the processes `pids` have used so far, seconds.
+fn cpu_seconds(pids: &[u32]) -> f64 {
+    // Clock ticks per second of `/proc`'s times (USER_HZ, 100 on Linux).
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    let ticks = *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    });
+    let used: u64 = pids
+        .iter()
+        .map(|&pid| {
+            // `utime` and `stime`: fields 14 and 15 of the line (`state`, field 3, is 0 here).
+            let fields = stat_fields(pid);
+            let field = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+            field(11).unwrap_or(0) + field(12).unwrap_or(0)
+        })
+        .sum();
+    used as f64 / ticks
 }
 
 /// wrk's `done` hook, printing what it measured as one line of JSON.
@@ -474,14 +527,17 @@ done = function(summary, latency, requests)
 end
 "#;
 
+/// wrk on `addr` with `Host: host`; the CPU time of the processes `measured` (the target) is
+/// counted from start to end.
 async fn wrk(
     scratch: &Scratch,
-    addr: SocketAddr,
+    (addr, measured): (SocketAddr, &[u32]),
     host: &str,
     threads: usize,
     connections: usize,
     seconds: u64,
 ) -> Load {
+    let cpu_before = cpu_seconds(measured);
     let script = scratch.path("report.lua");
     std::fs::write(&script, WRK_SCRIPT).expect("write the wrk script");
     let run = Command::new("wrk")
@@ -499,6 +555,7 @@ async fn wrk(
         .await
         .expect("wrk finishes in time")
         .unwrap_or_else(|e| tool_missing("wrk", &e));
+    let cpu_seconds = cpu_seconds(measured) - cpu_before;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "wrk failed: {stdout}");
     let json = stdout
@@ -515,6 +572,7 @@ async fn wrk(
         p50_us: n("p50") as f64,
         p99_us: n("p99") as f64,
         p999_us: n("p999") as f64,
+        cpu_seconds,
     }
 }
 
@@ -562,17 +620,14 @@ async fn compare(threads: usize, connections: usize, seconds: u64) -> Run {
     assert_eq!(answers(nginx.addr).await, expected, "through nginx");
 
     let scratch = Scratch::new("wrk");
-    let direct = wrk(
-        &scratch,
-        backends.v1[0].local_addr(),
-        V1,
-        threads,
-        connections,
-        seconds,
-    )
-    .await;
-    let through_gateway = wrk(&scratch, gateway.addr, V1, threads, connections, seconds).await;
-    let through_nginx = wrk(&scratch, nginx.addr, V1, threads, connections, seconds).await;
+    // Direct, the CPU counted is this process's: the echo backends (and this test's idle
+    // runtime).
+    let direct = (backends.v1[0].local_addr(), &[std::process::id()][..]);
+    let direct = wrk(&scratch, direct, V1, threads, connections, seconds).await;
+    let through_gateway = (gateway.addr, &gateway.processes()[..]);
+    let through_gateway = wrk(&scratch, through_gateway, V1, threads, connections, seconds).await;
+    let through_nginx = (nginx.addr, &nginx.processes()[..]);
+    let through_nginx = wrk(&scratch, through_nginx, V1, threads, connections, seconds).await;
 
     nginx.stop().await;
     gateway.stop().await;
@@ -619,8 +674,8 @@ async fn load_against_nginx() {
         "wrk -t{threads} -c{connections} -d{seconds}s, Host {V1}; nginx worker_processes {threads}, gateway {threads} worker threads"
     );
     eprintln!(
-        "{:<8} {:>10} {:>9} {:>9} {:>9} {:>8} {:>7}",
-        "target", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "non-2xx", "errors"
+        "{:<8} {:>10} {:>9} {:>9} {:>9} {:>8} {:>7} {:>11}",
+        "target", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "non-2xx", "errors", "CPU us/req"
     );
     for (what, load) in [
         ("direct", run.direct),
@@ -628,20 +683,25 @@ async fn load_against_nginx() {
         ("nginx", run.nginx),
     ] {
         eprintln!(
-            "{what:<8} {:>10.0} {:>9.3} {:>9.3} {:>9.3} {:>8} {:>7}",
+            "{what:<8} {:>10.0} {:>9.3} {:>9.3} {:>9.3} {:>8} {:>7} {:>11.1}",
             load.rps(),
             load.p50_us / 1e3,
             load.p99_us / 1e3,
             load.p999_us / 1e3,
             load.non_2xx,
-            load.socket_errors
+            load.socket_errors,
+            load.cpu_us_per_request()
         );
     }
     eprintln!(
-        "gateway / nginx: requests/s {:.2}x, p99 {:.2}x, p99.9 {:.2}x",
+        "CPU us/req: user and system time of the target's processes during its load (direct: the echo backends, in this test's process; nginx: master and workers), per request answered"
+    );
+    eprintln!(
+        "gateway / nginx: requests/s {:.2}x, p99 {:.2}x, p99.9 {:.2}x, CPU per request {:.2}x",
         run.gateway.rps() / run.nginx.rps(),
         run.gateway.p99_us / run.nginx.p99_us,
-        run.gateway.p999_us / run.nginx.p999_us
+        run.gateway.p999_us / run.nginx.p999_us,
+        run.gateway.cpu_us_per_request() / run.nginx.cpu_us_per_request()
     );
     for (what, load) in [("gateway", run.gateway), ("nginx", run.nginx)] {
         assert_eq!(
@@ -706,7 +766,8 @@ async fn under_churn(
     let mut socket = Socket::open(proxy).await;
     assert!(socket.alive(0).await);
     let scratch = Scratch::new("churn-wrk");
-    let load = wrk(&scratch, proxy, V1, threads, connections, seconds);
+    // nginx's workers change with each reload: no CPU is counted here.
+    let load = wrk(&scratch, (proxy, &[]), V1, threads, connections, seconds);
     tokio::pin!(load);
     let period = Duration::from_millis(1000 / rate.max(1));
     let mut ticks = tokio::time::interval(period);
