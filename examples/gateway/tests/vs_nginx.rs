@@ -33,9 +33,8 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ingress_gateway::echo::Echo;
@@ -43,35 +42,7 @@ use tokio::process::{Child, Command};
 
 mod support;
 
-use support::{Binary, MANIFESTS, V1, V2, WAIT, memory_mib};
-
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(tag: &str) -> Scratch {
-        // Tests of this file run at once in one process: a number of its own for each.
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "ingress-gateway-vs-nginx-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("scratch directory");
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use support::{Binary, MANIFESTS, Scratch, V1, V2, WAIT, memory_mib};
 
 fn tool_missing(tool: &str, e: &std::io::Error) -> ! {
     if e.kind() == std::io::ErrorKind::NotFound {
@@ -244,11 +215,14 @@ impl Nginx {
         for attempt in 1..=3 {
             let port = free_port();
             let conf = scratch.path("nginx.conf");
-            std::fs::write(&conf, nginx_conf(&scratch.0, port, workers, backends, &[]))
-                .expect("write nginx.conf");
+            std::fs::write(
+                &conf,
+                nginx_conf(scratch.dir(), port, workers, backends, &[]),
+            )
+            .expect("write nginx.conf");
             let mut child = Command::new("nginx")
                 .arg("-p")
-                .arg(&scratch.0)
+                .arg(scratch.dir())
                 .arg("-e")
                 .arg(scratch.path("error.log"))
                 .arg("-c")
@@ -293,7 +267,7 @@ impl Nginx {
         let conf = self.scratch.path("nginx.conf");
         let _ = std::process::Command::new("nginx")
             .arg("-p")
-            .arg(&self.scratch.0)
+            .arg(self.scratch.dir())
             .arg("-e")
             .arg(self.scratch.path("error.log"))
             .arg("-c")
@@ -308,7 +282,7 @@ impl Nginx {
     /// reload`: new workers start on the new configuration, old ones finish what they hold).
     fn reload(&self, backends: &Backends, extra_hosts: &[String]) {
         let conf = nginx_conf(
-            &self.scratch.0,
+            self.scratch.dir(),
             self.addr.port(),
             self.workers,
             backends,
@@ -386,7 +360,7 @@ impl GatewayProcess {
         let mut binary = Binary::spawn(
             &[
                 "-f".into(),
-                dir.0.display().to_string(),
+                dir.dir().display().to_string(),
                 "--listen".into(),
                 "127.0.0.1:0".into(),
                 "--admin-listen".into(),

@@ -4,7 +4,7 @@
 //! SIGHUP, sent to a gateway process of its own (never to the test process).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ use ingress_gateway::routes::Routes;
 use ingress_gateway::server::Gateway;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{self, HttpClient, LIMIT, Reply, V1, V2, bounded, client, websocket};
+use crate::support::{self, HttpClient, LIMIT, Reply, Scratch, V1, V2, bounded, client, websocket};
 
 /// The founding example's manifests, as text.
 const FOUNDING: &str = include_str!("../../../manifests/echo.yaml");
@@ -43,27 +43,6 @@ fn v1_ingress(host: &str) -> String {
 /// Deployments.
 fn the_rest() -> String {
     founding_documents()[1..].join("\n---\n")
-}
-
-/// A temporary directory, removed when dropped.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(name: &str) -> Temp {
-        let dir = std::env::temp_dir().join(format!(
-            "ingress-gateway-reload-{name}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Temp(dir)
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Writes `text` to `path` in place, or as editors save: a temporary file renamed over it.
@@ -236,11 +215,11 @@ async fn keep_requesting(
 async fn a_hundred_edits_reroute_while_clients_and_a_websocket_carry_on() {
     const EDITS: usize = 100;
     const CLIENTS: usize = 3;
-    let dir = Temp::new("edits");
-    let v1_file = dir.0.join("v1.yaml");
+    let dir = Scratch::new("reload-edits");
+    let v1_file = dir.path("v1.yaml");
     std::fs::write(&v1_file, v1_ingress(V1)).unwrap();
-    std::fs::write(dir.0.join("rest.yaml"), the_rest()).unwrap();
-    let world = World::start(&[&dir.0]).await;
+    std::fs::write(dir.path("rest.yaml"), the_rest()).unwrap();
+    let world = World::start(&[dir.dir()]).await;
     let client = client();
     until_routed(&client, world.addr(), V1, "default/echo-v1").await;
 
@@ -353,11 +332,11 @@ async fn a_hundred_edits_reroute_while_clients_and_a_websocket_carry_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_edit_keeps_the_served_table_and_is_counted() {
-    let dir = Temp::new("invalid");
-    let v1_file = dir.0.join("v1.yaml");
+    let dir = Scratch::new("reload-invalid");
+    let v1_file = dir.path("v1.yaml");
     std::fs::write(&v1_file, v1_ingress(V1)).unwrap();
-    std::fs::write(dir.0.join("rest.yaml"), the_rest()).unwrap();
-    let world = World::start(&[&dir.0]).await;
+    std::fs::write(dir.path("rest.yaml"), the_rest()).unwrap();
+    let world = World::start(&[dir.dir()]).await;
     let client = client();
     let stats = world.reloader.stats();
     assert_eq!(
@@ -455,16 +434,21 @@ async fn a_configmap_data_swap_is_picked_up_through_the_file_and_the_directory()
 }
 
 async fn configmap_swaps(whole_volume: bool) {
-    let dir = Temp::new(if whole_volume {
+    let dir = Scratch::new(if whole_volume {
         "configmap-dir"
     } else {
         "configmap-file"
     });
     let text = |host: &str| format!("{}\n---\n{}", v1_ingress(host), the_rest());
-    configmap_version(&dir.0, "..2026_12_03_07_00_00.1", &text(V1));
-    std::os::unix::fs::symlink("..data/echo.yaml", dir.0.join("echo.yaml")).unwrap();
-    let file = dir.0.join("echo.yaml");
-    let world = World::start(&[if whole_volume { &dir.0 } else { &file }]).await;
+    configmap_version(dir.dir(), "..2026_12_03_07_00_00.1", &text(V1));
+    std::os::unix::fs::symlink("..data/echo.yaml", dir.path("echo.yaml")).unwrap();
+    let file = dir.path("echo.yaml");
+    let world = World::start(&[if whole_volume {
+        dir.dir()
+    } else {
+        file.as_path()
+    }])
+    .await;
     let client = client();
     assert_eq!(
         served_by(&client, world.addr(), V1).await.as_deref(),
@@ -479,9 +463,9 @@ async fn configmap_swaps(whole_volume: bool) {
     let mut previous = V1.to_owned();
     for (i, pair) in versions.windows(2).enumerate() {
         let host = format!("swap-{i}.v1.example");
-        configmap_version(&dir.0, pair[1], &text(&host));
+        configmap_version(dir.dir(), pair[1], &text(&host));
         until_routed(&client, world.addr(), &host, "default/echo-v1").await;
-        std::fs::remove_dir_all(dir.0.join(pair[0])).unwrap();
+        std::fs::remove_dir_all(dir.path(pair[0])).unwrap();
         assert_eq!(
             get(&client, world.addr(), &previous).await.status,
             StatusCode::NOT_FOUND
@@ -500,15 +484,15 @@ async fn configmap_swaps(whole_volume: bool) {
 async fn sighup_reloads_a_gateway_process() {
     use tokio::io::AsyncBufReadExt;
 
-    let dir = Temp::new("sighup");
-    let v1_file = dir.0.join("v1.yaml");
+    let dir = Scratch::new("reload-sighup");
+    let v1_file = dir.path("v1.yaml");
     std::fs::write(&v1_file, v1_ingress(V1)).unwrap();
-    std::fs::write(dir.0.join("rest.yaml"), the_rest()).unwrap();
+    std::fs::write(dir.path("rest.yaml"), the_rest()).unwrap();
     let (echoes, endpoints) = echoes().await;
     // A debounce far longer than the test: only SIGHUP can reload in time.
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ingress-gateway"))
         .arg("-f")
-        .arg(&dir.0)
+        .arg(dir.dir())
         .args(["--listen", "127.0.0.1:0", "--reload-debounce", "10m"])
         .args(&endpoints)
         .env("RUST_LOG", "info")
@@ -587,8 +571,8 @@ async fn sighup_reloads_a_gateway_process() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_known_bad_document_does_not_refuse_edits_around_it() {
-    let dir = Temp::new("known-bad");
-    let file = dir.0.join("all.yaml");
+    let dir = Scratch::new("reload-known-bad");
+    let file = dir.path("all.yaml");
     let bad = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: bad}\nspec: {rules: 42}\n";
     std::fs::write(&file, format!("{}\n---\n{bad}", v1_ingress(V1))).unwrap();
     let args = Args::try_parse_from([

@@ -6,8 +6,10 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -37,6 +39,42 @@ pub const WAIT: Duration = Duration::from_secs(20);
 /// The longest one await on loopback may take in the tests that run the gateway in-process
 /// (a connect, a handshake, a request, a body, a stop, a reload).
 pub const LIMIT: Duration = Duration::from_secs(10);
+
+/// A scratch directory of its own under the system's temporary directory, removed when
+/// dropped: `tag` names it for a person who looks while a test runs.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// A new, empty directory.
+    pub fn new(tag: &str) -> Scratch {
+        // Tests of one binary run at once in one process: a number of its own for each.
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "ingress-gateway-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        Scratch(dir)
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.0
+    }
+
+    /// `name` in the directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 /// `future`, bounded by [`LIMIT`]; panics naming `what` if it takes longer.
 pub async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
