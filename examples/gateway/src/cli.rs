@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::config::EndpointsArg;
+use crate::profile::ProfileArg;
 
 /// The controller name the gateway's IngressClasses name in `spec.controller`.
 pub const DEFAULT_CONTROLLER: &str = "example.com/ingress-gateway";
@@ -45,6 +46,12 @@ pub struct Args {
     /// The controller name this gateway answers to in IngressClasses' `spec.controller`.
     #[arg(long, value_name = "NAME", default_value = DEFAULT_CONTROLLER)]
     pub controller: String,
+
+    /// Whose routing semantics: `spec` (Kubernetes Ingress v1 as written) or `ingress-nginx`
+    /// (what ingress-nginx did with the same Ingresses, with its redirects, `rewrite-target`
+    /// and canaries), for a migration off ingress-nginx.
+    #[arg(long, value_name = "PROFILE", default_value = "spec")]
+    pub profile: ProfileArg,
 
     /// Ignore Ingresses that name no class. By default static mode serves them: files handed
     /// to the gateway are meant for it.
@@ -269,7 +276,13 @@ mod tests {
         assert!(args.demo && !args.check);
         assert_eq!(args.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(args.controller, DEFAULT_CONTROLLER);
+        assert_eq!(args.profile, ProfileArg::Spec);
         assert!(Args::try_parse_from(["ingress-gateway", "--check", "-f", "x"]).is_err());
+        let args = ["ingress-gateway", "-f", "x", "--profile", "ingress-nginx"];
+        let args = Args::try_parse_from(args).unwrap();
+        assert_eq!(args.profile, ProfileArg::IngressNginx);
+        let unknown = ["ingress-gateway", "-f", "x", "--profile", "traefik"];
+        assert!(Args::try_parse_from(unknown).is_err());
     }
 
     #[test]

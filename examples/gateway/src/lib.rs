@@ -8,6 +8,7 @@
 //! ingress-gateway --kube --listen ADDR [--namespace NS]... [--lease NS/NAME]
 //!                 [--publish-service NS/NAME | --publish-address ADDR...]
 //! ingress-gateway --demo [--kube] [-f FILE|DIR...] [--check]
+//! (all modes: [--profile spec|ingress-nginx])
 //! ```
 //!
 //! # How a request goes
@@ -62,6 +63,17 @@
 //! is dropped, and requests that came over TLS reach the upstream with `X-Forwarded-Proto:
 //! https`. Static mode takes the Secrets from the files (a reload reads them again with the
 //! rest), live mode from the cluster (the controller already watches TLS Secrets).
+//!
+//! # Profiles
+//!
+//! [`profile`]: `--profile spec` (the default) routes by Kubernetes Ingress v1 as written.
+//! `--profile ingress-nginx` routes as ingress-nginx did with the same Ingresses (the router's
+//! ingress-nginx profile), for a migration off it, and then also answers its redirects
+//! (trailing slash, `app-root`, `ssl-redirect` to HTTPS, with the listener's scheme), sends
+//! upstreams the `rewrite-target` target, and hands canaries the requests their header,
+//! cookie or weight takes, counting those under the canary's Ingress and Service.
+//! `ingress-route diff` shows, before the switch, which requests the two profiles answer
+//! differently.
 //!
 //! # Where the configuration comes from
 //!
@@ -157,6 +169,7 @@ pub mod idle;
 pub mod live;
 pub mod metrics;
 pub mod pool;
+pub mod profile;
 pub mod proxy;
 pub mod reload;
 pub mod routes;

@@ -46,12 +46,13 @@ pub enum LiveError {
     },
 }
 
-/// The controller configuration of the command line: `--controller`,
+/// The controller configuration of the command line: `--controller`, `--profile`,
 /// `--watch-ingress-without-class`, `--namespace`, `--lease` (with [`identity`]),
 /// `--publish-service` or `--publish-address`.
 pub fn controller_config(args: &Args) -> ControllerConfig {
     let index = IndexConfig::new(args.controller.clone())
-        .accept_classless(args.watch_ingress_without_class);
+        .accept_classless(args.watch_ingress_without_class)
+        .router(args.profile.config());
     let namespaces = if args.namespaces.is_empty() {
         Namespaces::All
     } else {

@@ -43,6 +43,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use tower_layer::Layer;
 
+use crate::profile::CanaryServed;
 use crate::routes::Routes;
 
 /// Labels of a request.
@@ -320,8 +321,14 @@ struct RouteCounters {
 
 impl RouteCounters {
     fn new(decision: Option<&OwnedDecision<Backend>>) -> RouteCounters {
-        let source = decision.and_then(|d| d.source()).cloned();
-        let backend = decision.and_then(|d| d.backend()).cloned();
+        RouteCounters::of(
+            decision.and_then(|d| d.source()).cloned(),
+            decision.and_then(|d| d.backend()).cloned(),
+        )
+    }
+
+    /// The counters of the Ingress `source` and its backend `backend`.
+    fn of(source: Option<IngressKey>, backend: Option<Backend>) -> RouteCounters {
         let ingress = source.as_ref().map(ToString::to_string).unwrap_or_default();
         let service = match &backend {
             Some(Backend::Service(s)) => s.service.to_string(),
@@ -510,6 +517,14 @@ where
         let seconds = this.start.elapsed().as_secs_f64();
         let status = response.status().as_u16();
         let upstream = response.extensions().get::<UpstreamError>().copied();
+        if let Some(canary) = response.extensions().get::<CanaryServed>() {
+            // A canary took the request: its own counters (made anew: a canary's requests are
+            // the exception, and a connection's cached route stays the primary's).
+            this.route = Arc::new(RouteCounters::of(
+                Some(canary.source.clone()),
+                Some(canary.backend.clone()),
+            ));
+        }
         if let Some(access) = this.access.take() {
             tracing::info!(
                 target: "ingress_gateway::access",

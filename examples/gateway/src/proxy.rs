@@ -6,11 +6,15 @@
 //! |---|---|
 //! | the `Host` was refused (`InvalidHost`) | 400 |
 //! | `/healthz` and no path rule of the host matched | 200, from the gateway |
+//! | a redirect (the ingress-nginx profile: [`crate::profile`]) | the redirect, from the gateway |
 //! | nothing matched, no default backend | 404 |
 //! | the backend resolves to nothing (`Resolved::Unavailable`) | 503 |
 //! | the upstream refused, reset or broke the response | 502 |
 //! | the upstream did not connect or answer in time | 504 |
 //! | otherwise | the upstream's response, its body cut if it stalls ([`crate::idle`]) |
+//!
+//! Under the ingress-nginx profile the backend may be a canary's and the upstream's target a
+//! rewritten one ([`crate::profile`]).
 //!
 //! Endpoints are taken in turn by the [`Balancer`](crate::balance::Balancer). One that refuses
 //! the connection or does not connect in time is reported failed (and skipped for a while);
@@ -34,20 +38,24 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::uri::PathAndQuery;
 use http::{HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header};
 use http_body_util::{Either, Full};
 use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
 use ingress_kube::index::{Backend, Resolved};
+use ingress_router::Decision;
 use ingress_router::tower::Routing;
 
 use crate::headers::{remove_hop_by_hop, set_forwarded};
 use crate::idle::IdleTimeout;
 use crate::metrics::UpstreamError;
 use crate::pool::{self, Failure, PoolOptions, RequestBody, Upstream, Upstreams};
+use crate::profile::{self, CanaryServed};
 use crate::routes::Routes;
 use crate::server::Accepted;
+use crate::tls::scheme_of;
 use crate::upgrade::{self, Tunnels};
 
 /// The response body: the upstream's, streamed (and cut if it stalls: [`IdleTimeout`]), or the
@@ -195,16 +203,47 @@ impl Proxy {
         if request.uri().path() == HEALTHZ && !decision.is_route() {
             return answer(StatusCode::OK, "ok");
         }
-        let Some(backend) = decision.backend() else {
+        // The borrowed view of the owned decision: what the ingress-nginx profile adds
+        // (redirects, rewrites, canaries) is read from it ([`crate::profile`]).
+        let decision = decision.as_decision();
+        if let Decision::Redirect(redirect) = &decision {
+            return profile::redirect(redirect, &request);
+        }
+        let Some((backend, canary)) = profile::backend(&decision, &request) else {
             return answer(
                 StatusCode::NOT_FOUND,
                 "no Ingress rule matches this host and path",
             );
         };
+        let target = match decision.rewrite().map(|r| profile::rewritten(r, &request)) {
+            Some(Ok(target)) => Some(target),
+            Some(Err(why)) => return answer(StatusCode::INTERNAL_SERVER_ERROR, why),
+            None => None,
+        };
+        let mut response = self.to_backend(request, backend, target, from).await;
+        if let Some(source) = canary {
+            response.extensions_mut().insert(CanaryServed {
+                source: source.clone(),
+                backend: backend.clone(),
+            });
+        }
+        response
+    }
+
+    /// Sends the request to `backend`, its target replaced by `target` when the location
+    /// rewrites.
+    async fn to_backend(
+        &self,
+        request: Request<Incoming>,
+        backend: &Backend,
+        target: Option<PathAndQuery>,
+        from: &Peer,
+    ) -> Response<Body> {
         let snapshot = self.routes.load();
         match snapshot.resolve(backend) {
             Resolved::Endpoints(endpoints) => {
-                self.to_endpoints(request, backend, endpoints, from).await
+                self.to_endpoints(request, backend, endpoints, target, from)
+                    .await
             }
             Resolved::ExternalName { host, port } => {
                 let authority = format!("{host}:{port}");
@@ -214,7 +253,7 @@ impl Proxy {
                     return Failed::new(answer, UpstreamError::Failed).answer;
                 }
                 let upstream = Upstream::Name(authority.into());
-                let (request, mut upgrade) = prepare(request, from);
+                let (request, mut upgrade) = prepare(request, target, from);
                 match self.forward(request, &mut upgrade, &upstream, from).await {
                     Ok(response) => response,
                     Err(failed) => failed.answer,
@@ -234,6 +273,7 @@ impl Proxy {
         request: Request<Incoming>,
         backend: &Backend,
         endpoints: &[SocketAddr],
+        target: Option<PathAndQuery>,
         from: &Peer,
     ) -> Response<Body> {
         let balancer = self.routes.balancer();
@@ -241,7 +281,7 @@ impl Proxy {
         // body (one streamed is not kept for a second try) and asks for no upgrade. A request
         // not sent is handed back whole: a retry sends the same one.
         let bodiless = request.body().is_end_stream();
-        let (mut request, mut upgrade) = prepare(request, from);
+        let (mut request, mut upgrade) = prepare(request, target, from);
         let retry = endpoints.len() > 1 && bodiless && upgrade.is_none();
         let mut tries = 0;
         loop {
@@ -370,16 +410,17 @@ impl Proxy {
 }
 
 /// The client's request made the upstream's, once for all its tries: HTTP/1.1 in
-/// origin-form, hop-by-hop headers removed (an upgrade's handshake kept), `Host` the host the
+/// origin-form (`target` when the location rewrites), hop-by-hop headers removed (an upgrade's handshake kept), `Host` the host the
 /// client asked for, `X-Forwarded-*`, `X-Real-IP` and `X-Request-ID` set ([`set_forwarded`]).
 /// Also returns the client's side of the upgrade it asks for, if it does.
 fn prepare(
     mut request: Request<Incoming>,
+    target: Option<PathAndQuery>,
     from: &Peer,
 ) -> (Request<RequestBody>, Option<OnUpgrade>) {
     let upgrade = upgrade::requested(request.version(), request.headers());
     let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
-    let scheme = crate::tls::Scheme::of(&request);
+    let scheme = scheme_of(&request);
     let (mut parts, body) = request.into_parts();
     // The host the client asked for: HTTP/2's `:authority`, else `Host` (the layer has checked
     // that they agree). The `Host` value is shared, not copied.
@@ -389,7 +430,9 @@ fn prepare(
     };
     // Upstreams get the origin-form target (`/path?query`), which HTTP/1.1 clients send
     // already; HTTP/2's and an absolute-form target carry the scheme and authority too.
-    if parts.uri.scheme().is_some() || parts.uri.authority().is_some() {
+    if let Some(target) = target {
+        parts.uri = Uri::from(target);
+    } else if parts.uri.scheme().is_some() || parts.uri.authority().is_some() {
         parts.uri = match parts.uri.path_and_query() {
             Some(target) if target.as_str() != "/" => Uri::from(target.clone()),
             _ => Uri::from_static("/"),

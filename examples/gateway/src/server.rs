@@ -17,6 +17,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use ingress_router::Scheme;
 use ingress_router::tower::{RouteLayer, RouteService};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, oneshot};
@@ -27,7 +28,7 @@ use tower_layer::Layer;
 use crate::metrics::{Metrics, Observe, ObserveLayer};
 use crate::proxy::{Proxy, ProxyOptions, ProxyService};
 use crate::routes::Routes;
-use crate::tls::{Scheme, TlsOptions, WithScheme};
+use crate::tls::{TlsOptions, WithScheme};
 use crate::upgrade::Tunnels;
 use crate::workers::Workers;
 

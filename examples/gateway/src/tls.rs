@@ -49,6 +49,7 @@ use std::time::Duration;
 
 use http::Request;
 use ingress_kube::index::{NamespacedName, Snapshot, TlsSecret};
+use ingress_router::Scheme;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::crypto::CryptoProvider;
@@ -95,33 +96,16 @@ impl Default for TlsOptions {
     }
 }
 
-/// The scheme a request arrived with, left in its extensions by the accept loop of the TLS
-/// listener ([`Scheme::Https`]); a request without one came over plain HTTP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scheme {
-    /// Plain HTTP.
-    Http,
-    /// HTTP over TLS, terminated here.
-    Https,
-}
-
-impl Scheme {
-    /// `http` or `https`, as `X-Forwarded-Proto` says it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-        }
-    }
-
-    /// The scheme of a request: its extension, else `http`.
-    pub fn of<B>(request: &Request<B>) -> Scheme {
-        request
-            .extensions()
-            .get::<Scheme>()
-            .copied()
-            .unwrap_or(Scheme::Http)
-    }
+/// The scheme a request arrived with: the [`Scheme`] extension the accept loop of the TLS
+/// listener leaves ([`Scheme::Https`]), else plain HTTP. It is the router's own type, so the
+/// `RouteLayer` looks the request up as having come over it (the ingress-nginx profile's HTTPS
+/// redirects read it) and the proxy tells the upstream the same (`X-Forwarded-Proto`).
+pub fn scheme_of<B>(request: &Request<B>) -> Scheme {
+    request
+        .extensions()
+        .get::<Scheme>()
+        .copied()
+        .unwrap_or(Scheme::Http)
 }
 
 /// A connection's service that marks each request with the connection's [`Scheme`].
@@ -151,7 +135,7 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        // No mark is plain HTTP ([`Scheme::of`]): the plain listener's requests cost nothing.
+        // No mark is plain HTTP ([`scheme_of`]): the plain listener's requests cost nothing.
         if self.scheme != Scheme::Http {
             request.extensions_mut().insert(self.scheme);
         }

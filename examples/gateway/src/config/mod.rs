@@ -25,10 +25,12 @@ pub struct Built {
     pub problems: Vec<Problem>,
 }
 
-/// The index configuration of static mode: `--controller`, and class-less Ingresses served
-/// unless `--ignore-classless` (files handed to the gateway are meant for it).
+/// The index configuration of static mode: `--controller`, `--profile`, and class-less
+/// Ingresses served unless `--ignore-classless` (files handed to the gateway are meant for it).
 pub fn index_config(args: &Args) -> IndexConfig {
-    IndexConfig::new(args.controller.clone()).accept_classless(!args.ignore_classless)
+    IndexConfig::new(args.controller.clone())
+        .accept_classless(!args.ignore_classless)
+        .router(args.profile.config())
 }
 
 /// Loads the files of `args`, then applies its `--endpoints`.

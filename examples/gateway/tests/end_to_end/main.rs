@@ -15,6 +15,7 @@ mod demo;
 mod failover;
 mod limits;
 mod live;
+mod nginx_profile;
 mod proxying;
 mod reload;
 mod timeouts;
