@@ -4,7 +4,6 @@
 //! against the in-process API server.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +24,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 
-use crate::support::{self, LIMIT, Reply, bounded, client};
+use crate::support::{self, LIMIT, Reply, Scratch, bounded, client};
 
 /// A self-signed certificate for `names`, as PEM (certificate, key) and DER.
 struct Cert {
@@ -76,12 +75,15 @@ fn write_manifests(dir: &std::path::Path, a: &Cert, b: &Cert, fallback: &Cert) {
     std::fs::write(dir.join("tls.yaml"), manifests).unwrap();
 }
 
+/// The flag that serves `default/fallback` to names no Secret covers.
+const DEFAULT_CERTIFICATE: &str = "--default-certificate=default/fallback";
+
 struct World {
     gateway: Gateway,
     args: Args,
     index: Index,
     echoes: Vec<Echo>,
-    dir: PathBuf,
+    dir: Scratch,
     a: Cert,
     b: Cert,
     fallback: Cert,
@@ -91,33 +93,26 @@ struct World {
 
 impl World {
     /// The gateway with two Ingresses (a.example, b.example) and their Secrets, plus the
-    /// Secret `default/fallback` for `unknown.example`, served as the default certificate when
-    /// `with_default`.
-    async fn start(with_default: bool, handshake_timeout: Option<Duration>) -> World {
-        let dir = std::env::temp_dir().join(format!(
-            "ingress-gateway-tls-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+    /// Secret `default/fallback` for `unknown.example` (`DEFAULT_CERTIFICATE` among `flags`
+    /// serves it as the default certificate), and more command-line `flags`.
+    async fn start(flags: &[&str], handshake_timeout: Option<Duration>) -> World {
+        let dir = Scratch::new("tls");
         let (a, b) = (cert(&["a.example"]), cert(&["b.example"]));
         let (fallback, a2) = (cert(&["unknown.example"]), cert(&["a.example"]));
-        write_manifests(&dir, &a, &b, &fallback);
+        write_manifests(dir.dir(), &a, &b, &fallback);
         let echoes = vec![
             Echo::start("a-1", "default/svc-a").await.unwrap(),
             Echo::start("b-1", "default/svc-b").await.unwrap(),
         ];
         let mut argv = vec![
             "-f".to_owned(),
-            dir.display().to_string(),
+            dir.dir().display().to_string(),
             "--listen=127.0.0.1:0".into(),
             "--tls-listen=127.0.0.1:0".into(),
             format!("--endpoints=default/svc-a:80={}", echoes[0].local_addr()),
             format!("--endpoints=default/svc-b:80={}", echoes[1].local_addr()),
         ];
-        if with_default {
-            argv.push("--default-certificate=default/fallback".into());
-        }
+        argv.extend(flags.iter().map(|f| (*f).to_owned()));
         let (args, mut index) = support::build(&argv);
         let mut gateway = support::serve(&args, &mut index).await;
         let mut options = TlsOptions::from_args(&args);
@@ -146,7 +141,7 @@ impl World {
         for echo in self.echoes {
             bounded("echo stop", echo.stop()).await;
         }
-        std::fs::remove_dir_all(&self.dir).unwrap();
+        drop(self.dir);
     }
 
     fn tls_addr(&self) -> SocketAddr {
@@ -209,7 +204,7 @@ async fn get_h1(stream: TlsStream<TcpStream>, host: &str) -> (StatusCode, EchoRe
 
 #[tokio::test]
 async fn each_host_gets_its_own_certificate_and_backend_over_https() {
-    let world = World::start(false, None).await;
+    let world = World::start(&[], None).await;
     for (host, cert, replica) in [
         ("a.example", &world.a, "a-1"),
         ("b.example", &world.b, "b-1"),
@@ -231,8 +226,30 @@ async fn each_host_gets_its_own_certificate_and_backend_over_https() {
 }
 
 #[tokio::test]
+async fn the_ingress_nginx_profile_redirects_plain_http_of_tls_hosts_and_serves_https() {
+    // ingress-nginx's `ssl-redirect` (on by default): a host with TLS answers plain HTTP with a
+    // 308 to HTTPS, and serves requests that came over the TLS listener.
+    let world = World::start(&["--profile=ingress-nginx"], None).await;
+    let plain = world.gateway.local_addr();
+    let reply =
+        support::get_within(&client(), plain, Some("a.example"), "/x?y=1", &[], LIMIT).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PERMANENT_REDIRECT,
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.body.trim(), "https://a.example/x?y=1");
+    let stream = world.connect("a.example", &[b"http/1.1"]).await.unwrap();
+    let (status, reply) = get_h1(stream, "a.example").await;
+    assert_eq!((status, reply.replica.as_str()), (StatusCode::OK, "a-1"));
+    assert_eq!(reply.header("x-forwarded-proto"), ["https"]);
+    world.stop().await;
+}
+
+#[tokio::test]
 async fn alpn_h2_serves_http2() {
-    let world = World::start(false, None).await;
+    let world = World::start(&[], None).await;
     let stream = world
         .connect("b.example", &[b"h2", b"http/1.1"])
         .await
@@ -260,14 +277,14 @@ async fn alpn_h2_serves_http2() {
 
 #[tokio::test]
 async fn an_unknown_name_fails_without_a_default_certificate_and_gets_it_with_one() {
-    let world = World::start(false, None).await;
+    let world = World::start(&[], None).await;
     let refused = world.connect("unknown.example", &[b"http/1.1"]).await;
     assert!(refused.is_err(), "handshake for an unknown name succeeded");
     // The known names are still served.
     assert!(world.connect("a.example", &[b"http/1.1"]).await.is_ok());
     world.stop().await;
 
-    let world = World::start(true, None).await;
+    let world = World::start(&[DEFAULT_CERTIFICATE], None).await;
     let stream = world
         .connect("unknown.example", &[b"http/1.1"])
         .await
@@ -281,7 +298,7 @@ async fn an_unknown_name_fails_without_a_default_certificate_and_gets_it_with_on
 
 #[tokio::test]
 async fn a_snapshot_swap_changes_the_next_handshakes_certificate() {
-    let mut world = World::start(false, None).await;
+    let mut world = World::start(&[], None).await;
     let before = world.connect("a.example", &[b"http/1.1"]).await.unwrap();
     assert_eq!(served(&before), world.a.der);
 
@@ -311,7 +328,7 @@ async fn a_snapshot_swap_changes_the_next_handshakes_certificate() {
 
 #[tokio::test]
 async fn a_silent_client_is_dropped_after_the_handshake_timeout() {
-    let world = World::start(false, Some(Duration::from_millis(200))).await;
+    let world = World::start(&[], Some(Duration::from_millis(200))).await;
     let mut tcp = TcpStream::connect(world.tls_addr()).await.unwrap();
     let mut buf = [0u8; 16];
     // The server closes the connection: end of stream (or a reset), within the bound.
@@ -398,13 +415,13 @@ async fn live_mode_serves_the_clusters_secrets_and_follows_their_changes() {
 #[tokio::test]
 async fn a_reload_of_the_files_serves_the_changed_secret() {
     use ingress_gateway::reload::{Outcome, Reloader};
-    let world = World::start(false, None).await;
+    let world = World::start(&[], None).await;
     let reloader = Reloader::new(world.args.clone(), world.gateway.routes().clone(), &[]);
     assert_eq!(
         served(&world.connect("a.example", &[b"http/1.1"]).await.unwrap()),
         world.a.der
     );
-    write_manifests(&world.dir, &world.a2, &world.b, &world.fallback);
+    write_manifests(world.dir.dir(), &world.a2, &world.b, &world.fallback);
     let outcome = reloader.reload();
     assert!(matches!(outcome, Outcome::Applied { .. }), "{outcome:?}");
     assert_eq!(
