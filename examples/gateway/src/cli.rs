@@ -68,6 +68,11 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub response_timeout: Duration,
 
+    /// Close an upgraded connection (a WebSocket) on which neither side has sent anything for
+    /// this long. ingress-nginx closes WebSockets after its `proxy-read-timeout` (60 s).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub tunnel_idle_timeout: Duration,
+
     /// Close an idle pooled upstream connection after this long. ingress-nginx's
     /// `upstream-keepalive-timeout`.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]

@@ -39,7 +39,8 @@
 //! 4. [`upgrade`]: an HTTP/1.1 request asking for an `Upgrade` (WebSocket) keeps its
 //!    `Connection: upgrade` and `Upgrade` headers; when the upstream answers `101`, the client's
 //!    and the upstream's connections are switched and joined, bytes copied both ways until
-//!    either side closes. Any other answer is an ordinary response. The echo backend
+//!    either side closes, or neither sends anything for `--tunnel-idle-timeout` (60 s, as
+//!    ingress-nginx's `proxy-read-timeout` for WebSockets). Any other answer is an ordinary response. The echo backend
 //!    ([`echo`]) speaks WebSocket, echoing every message.
 //!
 //! 5. [`metrics`]: a layer between the two counts each request by Ingress, Service and status
@@ -192,6 +193,7 @@ pub fn proxy_options(args: &Args) -> ProxyOptions {
     ProxyOptions {
         connect_timeout: args.connect_timeout,
         response_timeout: args.response_timeout,
+        tunnel_idle_timeout: args.tunnel_idle_timeout,
         upstream_keepalive_timeout: args.upstream_keepalive_timeout,
         max_idle_per_endpoint: args.max_idle_per_endpoint,
         access_log: args.access_log,

@@ -77,6 +77,9 @@ pub struct ProxyOptions {
     /// From sending the request to the response head (504 after), and between two chunks of
     /// the response body (the body is cut after), as nginx's `proxy_read_timeout`.
     pub response_timeout: Duration,
+    /// How long an upgraded connection (a WebSocket) may carry nothing either way before it
+    /// is closed ([`crate::upgrade`]).
+    pub tunnel_idle_timeout: Duration,
     /// How long an idle pooled upstream connection is kept (ingress-nginx's
     /// `upstream-keepalive-timeout`).
     pub upstream_keepalive_timeout: Duration,
@@ -95,6 +98,7 @@ impl Default for ProxyOptions {
         ProxyOptions {
             connect_timeout: Duration::from_secs(5),
             response_timeout: Duration::from_secs(60),
+            tunnel_idle_timeout: Duration::from_secs(60),
             upstream_keepalive_timeout: Duration::from_secs(60),
             max_idle_per_endpoint: 64,
             access_log: false,
@@ -397,12 +401,16 @@ impl Proxy {
             );
         };
         let upstream_side = hyper::upgrade::on(&mut response);
-        self.tunnels
-            .join(client, upstream_side, upstream.to_string());
+        self.tunnels.join(
+            client,
+            upstream_side,
+            upstream.to_string(),
+            self.options.tunnel_idle_timeout,
+        );
         let (mut parts, body) = response.into_parts();
         remove_hop_by_hop(&mut parts.headers);
         upgrade::restore(&mut parts.headers, protocol);
-        // A `101`'s body is empty (the bytes that follow are the tunnel's, which has no
+        // A `101`'s body is empty (the bytes that follow are the tunnel's, with its own idle
         // timeout); it is wrapped only to be of the one response body type.
         let body = IdleTimeout::new(pool::Body::unpooled(body), self.options.response_timeout);
         Response::from_parts(parts, Either::Left(body))

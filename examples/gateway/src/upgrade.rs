@@ -8,20 +8,27 @@
 //! headers still go. When the upstream answers `101 Switching Protocols`, the gateway answers
 //! the client with that response (its `Connection` and `Upgrade` kept the same way), takes
 //! both connections out of HTTP, and copies bytes both ways until either side closes. Any
-//! other answer is forwarded as an ordinary response, and the connection stays HTTP.
+//! other answer is forwarded as an ordinary response, and the connection stays HTTP. A tunnel
+//! on which neither side sends a byte for `--tunnel-idle-timeout` is closed, as nginx closes
+//! a WebSocket after `proxy_read_timeout` ([`Tunnels::join`]).
 //!
 //! Only HTTP/1.1 has this mechanism: HTTP/2 forbids connection-specific headers (its
 //! WebSockets are extended CONNECT), so such requests are never treated as upgrades.
 
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode, Version};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 /// The `Upgrade` value of a request that asks for an upgrade: an HTTP/1.1 request whose
 /// `Connection` names `upgrade` and that has an `Upgrade` header. `None` for any other.
@@ -129,8 +136,19 @@ impl Tunnels {
     }
 
     /// Joins the client's and the upstream's upgraded connections and copies bytes both ways
-    /// until either side closes (or the server stops).
-    pub fn join(&self, client: OnUpgrade, upstream: OnUpgrade, upstream_addr: String) {
+    /// until either side closes, neither sends a byte for `idle` (both are then closed), or
+    /// the server stops.
+    ///
+    /// The idle limit is nginx's: ingress-nginx closes a WebSocket on which nothing came for
+    /// `proxy-read-timeout` (60 s), and its users raise that for long-lived sockets. Here any
+    /// byte either way keeps the tunnel, so a client's pings alone keep it open too.
+    pub fn join(
+        &self,
+        client: OnUpgrade,
+        upstream: OnUpgrade,
+        upstream_addr: String,
+        idle: Duration,
+    ) {
         self.spawn(async move {
             let (client, upstream) = match tokio::try_join!(client, upstream) {
                 Ok(both) => both,
@@ -139,22 +157,109 @@ impl Tunnels {
                     return;
                 }
             };
-            let mut client = TokioIo::new(client);
-            let mut upstream = TokioIo::new(upstream);
-            match tokio::io::copy_bidirectional(&mut client, &mut upstream).await {
-                Ok((up, down)) => tracing::debug!(
+            let activity = Activity::new();
+            let mut client = Noted::new(TokioIo::new(client), &activity);
+            let mut upstream = Noted::new(TokioIo::new(upstream), &activity);
+            let copy = tokio::io::copy_bidirectional(&mut client, &mut upstream);
+            tokio::pin!(copy);
+            let outcome = loop {
+                tokio::select! {
+                    outcome = &mut copy => break Some(outcome),
+                    () = tokio::time::sleep_until(activity.last() + idle) => {
+                        if activity.last().elapsed() >= idle {
+                            break None;
+                        }
+                    }
+                }
+            };
+            match outcome {
+                Some(Ok((up, down))) => tracing::debug!(
                     upstream = upstream_addr,
                     bytes_up = up,
                     bytes_down = down,
                     "upgraded connection closed"
                 ),
-                Err(e) => tracing::debug!(
+                Some(Err(e)) => tracing::debug!(
                     upstream = upstream_addr,
                     error = %e,
                     "upgraded connection ended with an error"
                 ),
+                None => tracing::debug!(
+                    upstream = upstream_addr,
+                    ?idle,
+                    "upgraded connection closed: idle"
+                ),
             }
         });
+    }
+}
+
+/// When a tunnel last carried a byte, either way: milliseconds since it opened.
+struct Activity {
+    opened: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Activity {
+            opened: Instant::now(),
+            last_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn note(&self) {
+        let ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn last(&self) -> Instant {
+        self.opened + Duration::from_millis(self.last_ms.load(Ordering::Relaxed))
+    }
+}
+
+/// One side of a tunnel, noting in its [`Activity`] every read that brought bytes.
+struct Noted<'a, S> {
+    inner: S,
+    activity: &'a Activity,
+}
+
+impl<'a, S> Noted<'a, S> {
+    fn new(inner: S, activity: &'a Activity) -> Self {
+        Noted { inner, activity }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Noted<'_, S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.note();
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Noted<'_, S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 

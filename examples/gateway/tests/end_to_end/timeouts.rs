@@ -1,6 +1,7 @@
-//! The upstream side's timeouts that a response head does not show: a body that stalls half
-//! way is cut after `--response-timeout`, and a pooled upstream connection left idle is
-//! closed after `--upstream-keepalive-timeout` (the next request opens a new one).
+//! The timeouts that a response head does not show: a body that stalls half way is cut after
+//! `--response-timeout`, a pooled upstream connection left idle is closed after
+//! `--upstream-keepalive-timeout` (the next request opens a new one), and a WebSocket on which
+//! nothing is said is closed after `--tunnel-idle-timeout`.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -123,4 +124,35 @@ async fn an_idle_upstream_connection_is_reused_until_the_keepalive_timeout_close
         2,
         "after 200 ms idle the pooled connection is gone"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_is_kept_while_it_talks_and_closed_once_idle() {
+    use futures::{SinkExt, StreamExt};
+    use ingress_gateway::echo::Echo;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let echo = Echo::start("echo-v1-1", "default/echo-v1").await.unwrap();
+    let idle = Duration::from_millis(400);
+    let gateway = support::v1_gateway(echo.local_addr(), &["--tunnel-idle-timeout", "400ms"]).await;
+    let (mut socket, _) = support::websocket(gateway.local_addr(), &format!("ws://{V1}/")).await;
+    // Talking every 200 ms for three times the limit: every message comes back.
+    for i in 0..15 {
+        let text = format!("message {i}");
+        bounded("send", socket.send(Message::text(text.clone())))
+            .await
+            .unwrap();
+        let back = bounded("echo", socket.next()).await.unwrap().unwrap();
+        assert_eq!(back, Message::text(text));
+        tokio::time::sleep(idle / 5).await;
+    }
+    assert_eq!(gateway.tunnels().open(), 1);
+    // Silent: the gateway closes both sides once the limit has passed.
+    match bounded("the idle tunnel to close", socket.next()).await {
+        None | Some(Err(_)) => {}
+        Some(Ok(message)) => assert!(message.is_close(), "{message:?}"),
+    }
+    assert_eq!(gateway.tunnels().open(), 0);
+    bounded("gateway stop", gateway.stop()).await;
+    bounded("echo stop", echo.stop()).await;
 }
