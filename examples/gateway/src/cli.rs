@@ -78,6 +78,11 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub upstream_keepalive_timeout: Duration,
 
+    /// Answer `408` (and close the connection) when a request body sends nothing for this
+    /// long. ingress-nginx's `client-body-timeout`.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub client_body_timeout: Duration,
+
     /// Idle upstream connections kept per endpoint.
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub max_idle_per_endpoint: usize,

@@ -1,6 +1,7 @@
-//! An upstream response body that may not stall: [`IdleTimeout`] ends it with an error when
-//! the upstream sends nothing for too long between two chunks, as nginx's
-//! `proxy_read_timeout` does between two reads. The response head has been passed on by
+//! A body that may not stall: [`IdleTimeout`] ends it with an error when its sender sends
+//! nothing for too long between two chunks. For an upstream's response body that is nginx's
+//! `proxy_read_timeout` between two reads; for a client's request body, nginx's
+//! `client_body_timeout` (the proxy answers `408`: [`crate::proxy`]). The response head has been passed on by
 //! then, so the client learns it from the connection closing (HTTP/1.1) or the stream being
 //! reset (HTTP/2) before the body's end, which is what nginx does too.
 //!
@@ -18,7 +19,7 @@ use tokio::time::{Instant, Sleep};
 
 /// The error an [`IdleTimeout`] body ends with.
 #[derive(Debug, thiserror::Error)]
-#[error("the upstream sent nothing for {0:?} in the middle of the response body")]
+#[error("nothing came for {0:?} in the middle of the body")]
 pub struct Stalled(pub Duration);
 
 /// `inner`, ended with [`Stalled`] when it has no next chunk for `limit`.

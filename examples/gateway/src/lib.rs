@@ -194,6 +194,7 @@ pub fn proxy_options(args: &Args) -> ProxyOptions {
         connect_timeout: args.connect_timeout,
         response_timeout: args.response_timeout,
         tunnel_idle_timeout: args.tunnel_idle_timeout,
+        client_body_timeout: args.client_body_timeout,
         upstream_keepalive_timeout: args.upstream_keepalive_timeout,
         max_idle_per_endpoint: args.max_idle_per_endpoint,
         access_log: args.access_log,

@@ -57,8 +57,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::time::Instant;
 use tower_service::Service;
 
-/// A request body sent upstream: the client's, streamed, or none.
-pub type RequestBody = Either<Incoming, Empty<Bytes>>;
+use crate::idle::IdleTimeout;
+
+/// A request body sent upstream: the client's, streamed (and cut if the client stalls:
+/// [`IdleTimeout`]), or none.
+pub type RequestBody = Either<IdleTimeout<Incoming>, Empty<Bytes>>;
 
 /// Where a connection goes: an endpoint's address, or an ExternalName `host:port` (resolved
 /// when connecting).

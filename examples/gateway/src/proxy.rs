@@ -11,6 +11,7 @@
 //! | the backend resolves to nothing (`Resolved::Unavailable`) | 503 |
 //! | the upstream refused, reset or broke the response | 502 |
 //! | the upstream did not connect or answer in time | 504 |
+//! | the client's request body sent nothing for `--client-body-timeout` | 408, the connection closed |
 //! | otherwise | the upstream's response, its body cut if it stalls ([`crate::idle`]) |
 //!
 //! Under the ingress-nginx profile the backend may be a canary's and the upstream's target a
@@ -77,6 +78,9 @@ pub struct ProxyOptions {
     /// From sending the request to the response head (504 after), and between two chunks of
     /// the response body (the body is cut after), as nginx's `proxy_read_timeout`.
     pub response_timeout: Duration,
+    /// How long a client's request body may send nothing before the request is answered
+    /// `408` (nginx's `client_body_timeout`).
+    pub client_body_timeout: Duration,
     /// How long an upgraded connection (a WebSocket) may carry nothing either way before it
     /// is closed ([`crate::upgrade`]).
     pub tunnel_idle_timeout: Duration,
@@ -99,6 +103,7 @@ impl Default for ProxyOptions {
             connect_timeout: Duration::from_secs(5),
             response_timeout: Duration::from_secs(60),
             tunnel_idle_timeout: Duration::from_secs(60),
+            client_body_timeout: Duration::from_secs(60),
             upstream_keepalive_timeout: Duration::from_secs(60),
             max_idle_per_endpoint: 64,
             access_log: false,
@@ -257,7 +262,8 @@ impl Proxy {
                     return Failed::new(answer, UpstreamError::Failed).answer;
                 }
                 let upstream = Upstream::Name(authority.into());
-                let (request, mut upgrade) = prepare(request, target, from);
+                let body_timeout = self.options.client_body_timeout;
+                let (request, mut upgrade) = prepare(request, target, body_timeout, from);
                 match self.forward(request, &mut upgrade, &upstream, from).await {
                     Ok(response) => response,
                     Err(failed) => failed.answer,
@@ -285,7 +291,8 @@ impl Proxy {
         // body (one streamed is not kept for a second try) and asks for no upgrade. A request
         // not sent is handed back whole: a retry sends the same one.
         let bodiless = request.body().is_end_stream();
-        let (mut request, mut upgrade) = prepare(request, target, from);
+        let body_timeout = self.options.client_body_timeout;
+        let (mut request, mut upgrade) = prepare(request, target, body_timeout, from);
         let retry = endpoints.len() > 1 && bodiless && upgrade.is_none();
         let mut tries = 0;
         loop {
@@ -365,6 +372,19 @@ impl Proxy {
                 failed.unsent = Some(request);
                 Err(failed)
             }
+            Ok(Err(Failure::Exchange(e))) if stalled(&e) => {
+                // The client stopped sending its body: not the upstream's fault. nginx answers
+                // 408 on `client_body_timeout`, and closes the connection.
+                tracing::debug!(%upstream, error = %error_chain(&e), "request body timed out");
+                let mut answer = answer(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the request body did not arrive in time",
+                );
+                answer
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                Ok(answer)
+            }
             Ok(Err(Failure::Exchange(e))) => {
                 tracing::warn!(%upstream, error = %error_chain(&e), "upstream failed");
                 let answer = answer(StatusCode::BAD_GATEWAY, "the upstream failed");
@@ -424,6 +444,7 @@ impl Proxy {
 fn prepare(
     mut request: Request<Incoming>,
     target: Option<PathAndQuery>,
+    body_timeout: Duration,
     from: &Peer,
 ) -> (Request<RequestBody>, Option<OnUpgrade>) {
     let upgrade = upgrade::requested(request.version(), request.headers());
@@ -464,7 +485,7 @@ fn prepare(
         scheme.as_str(),
     );
     (
-        Request::from_parts(parts, Either::Left(body)),
+        Request::from_parts(parts, Either::Left(IdleTimeout::new(body, body_timeout))),
         client_upgrade,
     )
 }
@@ -476,6 +497,19 @@ fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
         if let Some(io) = e.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::TimedOut
         {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// Whether an upstream exchange failed because the client's request body stalled
+/// ([`crate::idle::Stalled`] among its causes).
+fn stalled(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(error);
+    while let Some(e) = source {
+        if e.is::<crate::idle::Stalled>() {
             return true;
         }
         source = e.source();

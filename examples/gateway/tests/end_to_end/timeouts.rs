@@ -1,7 +1,8 @@
 //! The timeouts that a response head does not show: a body that stalls half way is cut after
 //! `--response-timeout`, a pooled upstream connection left idle is closed after
-//! `--upstream-keepalive-timeout` (the next request opens a new one), and a WebSocket on which
-//! nothing is said is closed after `--tunnel-idle-timeout`.
+//! `--upstream-keepalive-timeout` (the next request opens a new one), a WebSocket on which
+//! nothing is said is closed after `--tunnel-idle-timeout`, and an upload that stalls for
+//! `--client-body-timeout` is answered 408.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -133,8 +134,9 @@ async fn a_websocket_is_kept_while_it_talks_and_closed_once_idle() {
     use tokio_tungstenite::tungstenite::Message;
 
     let echo = Echo::start("echo-v1-1", "default/echo-v1").await.unwrap();
-    let idle = Duration::from_millis(400);
-    let gateway = support::v1_gateway(echo.local_addr(), &["--tunnel-idle-timeout", "400ms"]).await;
+    // Long enough that a busy machine's pause between two messages does not reach it.
+    let idle = Duration::from_secs(1);
+    let gateway = support::v1_gateway(echo.local_addr(), &["--tunnel-idle-timeout", "1s"]).await;
     let (mut socket, _) = support::websocket(gateway.local_addr(), &format!("ws://{V1}/")).await;
     // Talking every 200 ms for three times the limit: every message comes back.
     for i in 0..15 {
@@ -155,4 +157,70 @@ async fn a_websocket_is_kept_while_it_talks_and_closed_once_idle() {
     assert_eq!(gateway.tunnels().open(), 0);
     bounded("gateway stop", gateway.stop()).await;
     bounded("echo stop", echo.stop()).await;
+}
+
+/// An upstream that reads a request's whole body, then answers its length.
+#[derive(Clone)]
+struct Length;
+
+impl tower_service::Service<Request<Incoming>> for Length {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        use http_body_util::BodyExt;
+        Box::pin(async move {
+            let length = match request.into_body().collect().await {
+                Ok(body) => body.to_bytes().len().to_string(),
+                Err(e) => format!("error: {e}"),
+            };
+            Ok(Response::new(Full::new(Bytes::from(length))))
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_that_stalls_gets_408_and_a_slow_one_goes_through() {
+    let upstream =
+        Server::spawn(TcpListener::bind("127.0.0.1:0").await.unwrap(), |_| Length).unwrap();
+    let gateway =
+        support::v1_gateway(upstream.local_addr(), &["--client-body-timeout", "500ms"]).await;
+    let head = format!("POST / HTTP/1.1\r\nHost: {V1}\r\nContent-Length: 100\r\n\r\n");
+
+    // Ten bytes every 100 ms: slow, never silent for the limit.
+    let mut client = TcpStream::connect(gateway.local_addr()).await.unwrap();
+    client.write_all(head.as_bytes()).await.unwrap();
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        client.write_all(b"0123456789").await.unwrap();
+    }
+    let mut answer = vec![0u8; 4096];
+    let n = bounded("the slow upload's answer", client.read(&mut answer))
+        .await
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\n100"), "{answer}");
+
+    // Ten bytes, then nothing: 408, and the connection is closed.
+    let mut client = TcpStream::connect(gateway.local_addr()).await.unwrap();
+    client.write_all(head.as_bytes()).await.unwrap();
+    client.write_all(b"0123456789").await.unwrap();
+    let mut answer = Vec::new();
+    bounded(
+        "the stalled upload's answer",
+        client.read_to_end(&mut answer),
+    )
+    .await
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    bounded("stop the gateway", gateway.stop()).await;
+    bounded("stop the upstream", upstream.stop()).await;
 }
