@@ -490,7 +490,7 @@ fn the_profile_and_nginx_agree_on_generated_ingresses_and_requests() {
     let cases: u64 = std::env::var("NGINX_DIFF_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(24);
+        .unwrap_or(300);
     let dir = std::env::temp_dir().join(format!("ingress-nginx-diff-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a scratch directory");
     let echo = Echo::start();
