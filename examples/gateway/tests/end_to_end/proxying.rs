@@ -491,22 +491,10 @@ async fn a_websocket_through_the_gateway_echoes_messages() {
     assert!(replica.starts_with("echo-v1-"), "{replica}");
 
     for i in 0..20 {
-        let text = format!("message {i}");
-        bounded("send", socket.send(Message::text(text.clone())))
-            .await
-            .unwrap();
-        let back = bounded("echo", socket.next()).await.unwrap().unwrap();
-        assert_eq!(back, Message::text(text));
+        support::echoed(&mut socket, Message::text(format!("message {i}"))).await;
     }
     let blob: Vec<u8> = (0..=255u8).cycle().take(200_000).collect();
-    bounded("send binary", socket.send(Message::binary(blob.clone())))
-        .await
-        .unwrap();
-    let back = bounded("binary echo", socket.next())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(back.into_data().as_ref(), &blob[..]);
+    support::echoed(&mut socket, Message::binary(blob)).await;
     assert_eq!(world.gateway.tunnels().open(), 1);
 
     // Plain requests go on beside it.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clap::Parser;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
@@ -245,15 +245,7 @@ async fn a_hundred_edits_reroute_while_clients_and_a_websocket_carry_on() {
         save(&v1_file, &v1_ingress(&host), n % 2 == 0);
         until_routed(&client, world.addr(), &host, "default/echo-v1").await;
         times.push(edited.elapsed());
-        let text = format!("after edit {n}");
-        bounded("WebSocket send", socket.send(Message::text(text.clone())))
-            .await
-            .unwrap();
-        let echoed = bounded("WebSocket echo", socket.next())
-            .await
-            .expect("the WebSocket is open")
-            .unwrap();
-        assert_eq!(echoed, Message::text(text));
+        support::echoed(&mut socket, Message::text(format!("after edit {n}"))).await;
         previous = host;
     }
     let editing = started.elapsed();
@@ -264,15 +256,7 @@ async fn a_hundred_edits_reroute_while_clients_and_a_websocket_carry_on() {
     }
 
     // The WebSocket outlived every reload.
-    let blob = vec![7u8; 64 * 1024];
-    bounded("WebSocket send", socket.send(Message::binary(blob.clone())))
-        .await
-        .unwrap();
-    let echoed = bounded("WebSocket echo", socket.next())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(echoed.into_data().as_ref(), &blob[..]);
+    support::echoed(&mut socket, Message::binary(vec![7u8; 64 * 1024])).await;
     assert_eq!(world.gateway.tunnels().opened(), 1);
 
     // The last host routes; the one before it and the first are gone.

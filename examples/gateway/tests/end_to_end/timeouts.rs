@@ -129,7 +129,7 @@ async fn an_idle_upstream_connection_is_reused_until_the_keepalive_timeout_close
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_websocket_is_kept_while_it_talks_and_closed_once_idle() {
-    use futures::{SinkExt, StreamExt};
+    use futures::StreamExt;
     use ingress_gateway::echo::Echo;
     use tokio_tungstenite::tungstenite::Message;
 
@@ -140,12 +140,7 @@ async fn a_websocket_is_kept_while_it_talks_and_closed_once_idle() {
     let (mut socket, _) = support::websocket(gateway.local_addr(), &format!("ws://{V1}/")).await;
     // Talking every 200 ms for three times the limit: every message comes back.
     for i in 0..15 {
-        let text = format!("message {i}");
-        bounded("send", socket.send(Message::text(text.clone())))
-            .await
-            .unwrap();
-        let back = bounded("echo", socket.next()).await.unwrap().unwrap();
-        assert_eq!(back, Message::text(text));
+        support::echoed(&mut socket, Message::text(format!("message {i}"))).await;
         tokio::time::sleep(idle / 5).await;
     }
     assert_eq!(gateway.tunnels().open(), 1);

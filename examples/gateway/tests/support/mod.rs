@@ -282,6 +282,20 @@ pub type WebSocket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 /// The handshake's answer of [`websocket`].
 pub type WebSocketAnswer = tokio_tungstenite::tungstenite::handshake::client::Response;
 
+/// Sends `message` on `socket` and checks that the same message comes back (the echo
+/// backend's WebSocket echoes each one), each step bounded.
+pub async fn echoed(socket: &mut WebSocket, message: tokio_tungstenite::tungstenite::Message) {
+    use futures::{SinkExt, StreamExt};
+    bounded("WebSocket send", socket.send(message.clone()))
+        .await
+        .expect("the WebSocket takes the message");
+    let back = bounded("WebSocket echo", socket.next())
+        .await
+        .expect("the WebSocket is open")
+        .expect("a message back");
+    assert_eq!(back, message);
+}
+
 /// The gateway binary, started with `args` and `RUST_LOG=info`; its log (stderr) is read line
 /// by line.
 pub struct Binary {
