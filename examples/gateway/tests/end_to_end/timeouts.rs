@@ -68,11 +68,11 @@ async fn a_body_that_stalls_is_cut_after_the_response_timeout() {
     task.abort();
 }
 
-/// An upstream answering `ok`, counting the connections it accepted.
+/// An upstream that reads a request's whole body, then answers its length.
 #[derive(Clone)]
-struct Ok200;
+struct Length;
 
-impl tower_service::Service<Request<Incoming>> for Ok200 {
+impl tower_service::Service<Request<Incoming>> for Length {
     type Response = Response<Full<Bytes>>;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
@@ -81,8 +81,15 @@ impl tower_service::Service<Request<Incoming>> for Ok200 {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, _: Request<Incoming>) -> Self::Future {
-        Box::pin(async { Ok(Response::new(Full::new(Bytes::from_static(b"ok")))) })
+    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        use http_body_util::BodyExt;
+        Box::pin(async move {
+            let length = match request.into_body().collect().await {
+                Ok(body) => body.to_bytes().len().to_string(),
+                Err(e) => format!("error: {e}"),
+            };
+            Ok(Response::new(Full::new(Bytes::from(length))))
+        })
     }
 }
 
@@ -92,7 +99,7 @@ async fn connections_for_two_requests(extra: &[&str]) -> usize {
     let counted = accepted.clone();
     let upstream = Server::spawn(TcpListener::bind("127.0.0.1:0").await.unwrap(), move |_| {
         counted.fetch_add(1, Ordering::Relaxed);
-        Ok200
+        Length
     })
     .unwrap();
     // One serving thread: both requests use the same upstream pool.
@@ -106,7 +113,10 @@ async fn connections_for_two_requests(extra: &[&str]) -> usize {
         }
         let reply =
             support::get_within(&client, gateway.local_addr(), Some(V1), "/", &[], LIMIT).await;
-        assert_eq!(reply.body, "ok");
+        assert_eq!(
+            reply.body, "0",
+            "the upstream's answer: the GET's body length"
+        );
     }
     bounded("stop the gateway", gateway.stop()).await;
     bounded("stop the upstream", upstream.stop()).await;
@@ -152,31 +162,6 @@ async fn a_websocket_is_kept_while_it_talks_and_closed_once_idle() {
     assert_eq!(gateway.tunnels().open(), 0);
     bounded("gateway stop", gateway.stop()).await;
     bounded("echo stop", echo.stop()).await;
-}
-
-/// An upstream that reads a request's whole body, then answers its length.
-#[derive(Clone)]
-struct Length;
-
-impl tower_service::Service<Request<Incoming>> for Length {
-    type Response = Response<Full<Bytes>>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
-        use http_body_util::BodyExt;
-        Box::pin(async move {
-            let length = match request.into_body().collect().await {
-                Ok(body) => body.to_bytes().len().to_string(),
-                Err(e) => format!("error: {e}"),
-            };
-            Ok(Response::new(Full::new(Bytes::from(length))))
-        })
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
