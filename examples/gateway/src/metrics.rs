@@ -15,7 +15,9 @@
 //! Label sets stay bounded: `ingress` and `service` come from the table (the Ingresses and
 //! Services configured, never from the request), `status` has five values. A request's
 //! duration runs from the gateway receiving its head to the response head leaving the proxy
-//! (the body streams after that, and is not waited for).
+//! (the body streams after that, and is not waited for). Under `--profile ingress-nginx` a
+//! request a canary took is counted (and logged) under the canary's Ingress and Service
+//! ([`crate::profile`]).
 //!
 //! The access log (`--access-log`) is one `tracing` event per request, target
 //! `ingress_gateway::access`, at `info`, with the method, host, path, status, duration, the
