@@ -175,9 +175,11 @@ impl Reloader {
                 .unwrap_or_else(|e| e.into_inner()) = Some(new.join("\n"));
             return Outcome::Refused { problems: new };
         }
+        // Counted before the swap (which cannot fail), so that whoever sees the new routes
+        // also sees the reload counted.
+        self.stats.ok.fetch_add(1, Ordering::Relaxed);
         self.routes.store(built.index.snapshot().snapshot);
         *served = keys;
-        self.stats.ok.fetch_add(1, Ordering::Relaxed);
         Outcome::Applied {
             ingresses: built.manifests.ingresses.len(),
             problems: built.problems.len(),
