@@ -180,7 +180,7 @@ mod http_view {
     impl<'r> RequestView<'r> {
         /// The view of an `http::Request`: see [`RequestView::from_parts`].
         pub fn from_request<T>(request: &'r http::Request<T>) -> Self {
-            Self::from_uri_and_headers(request.uri(), request.headers())
+            Self::from_head(request.uri(), request.headers(), request.extensions())
         }
 
         /// The view of the head of a request, for a caller that routes whatever it is sent
@@ -192,6 +192,10 @@ mod http_view {
         /// first `Host` header, read exactly as [`RequestView::new`] reads it: nothing is
         /// stripped but the port and one trailing dot. A `Host` value that is not UTF-8 reads as
         /// `"\u{fffd}"`, an opaque host (crate docs, section 1). Nothing is copied.
+        ///
+        /// The scheme is the request's [`Scheme`](super::Scheme) extension when it has one (a
+        /// server's TLS listener marks its requests `Scheme::Https`), else `https` for an
+        /// `https` URI (HTTP/2's `:scheme`, an absolute-form target), else plain HTTP.
         ///
         /// # Examples
         ///
@@ -209,10 +213,16 @@ mod http_view {
         /// // Userinfo is not stripped: this is not `foo.com`.
         /// let odd = http::Request::get("/").header("host", "user@foo.com").body(())?;
         /// assert_eq!(RequestView::from_request(&odd).host(), "user@foo.com");
+        ///
+        /// // A TLS listener's mark.
+        /// let mut tls = http::Request::get("/").header("host", "foo.com").body(())?;
+        /// assert_eq!(RequestView::from_request(&tls).scheme(), ingress_router::Scheme::Http);
+        /// tls.extensions_mut().insert(ingress_router::Scheme::Https);
+        /// assert_eq!(RequestView::from_request(&tls).scheme(), ingress_router::Scheme::Https);
         /// # Ok::<(), http::Error>(())
         /// ```
         pub fn from_parts(parts: &'r http::request::Parts) -> Self {
-            Self::from_uri_and_headers(&parts.uri, &parts.headers)
+            Self::from_head(&parts.uri, &parts.headers, &parts.extensions)
         }
 
         /// [`RequestView::try_from_parts`] for a whole request.
@@ -250,21 +260,28 @@ mod http_view {
             Ok(Self::from_parts(parts))
         }
 
-        fn from_uri_and_headers(uri: &'r http::Uri, headers: &'r http::HeaderMap) -> Self {
+        fn from_head(
+            uri: &'r http::Uri,
+            headers: &'r http::HeaderMap,
+            extensions: &http::Extensions,
+        ) -> Self {
             let host = match uri.authority() {
                 Some(authority) => authority.as_str(),
                 None => headers.get(http::header::HOST).map_or("", |v| {
                     std::str::from_utf8(v.as_bytes()).unwrap_or(NOT_UTF8)
                 }),
             };
-            // The query rides along for the ingress-nginx profile's redirects and rewrites; an
-            // absolute-form target (HTTP/2's `:scheme`) says whether it came over TLS.
+            // The query rides along for the ingress-nginx profile's redirects and rewrites.
             let target = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
             let view = RequestView::new(host, target);
-            if uri.scheme() == Some(&http::uri::Scheme::HTTPS) {
-                view.with_scheme(super::Scheme::Https)
-            } else {
-                view
+            // Whether it came over TLS: the server's mark, else what an absolute-form target
+            // (HTTP/2's `:scheme`) says.
+            let scheme = extensions.get::<super::Scheme>().copied().or_else(|| {
+                (uri.scheme() == Some(&http::uri::Scheme::HTTPS)).then_some(super::Scheme::Https)
+            });
+            match scheme {
+                Some(scheme) => view.with_scheme(scheme),
+                None => view,
             }
         }
     }

@@ -122,15 +122,10 @@ pub trait RouteSource {
     ///
     /// A request that carries a [`Scheme`](crate::Scheme) extension is looked up as having come
     /// over that scheme (a TLS listener marks its requests `Scheme::Https`; the ingress-nginx
-    /// profile's HTTPS redirects read it); without one, the URI's scheme, else plain HTTP.
+    /// profile's HTTPS redirects read it); without one, the URI's scheme, else plain HTTP
+    /// ([`RequestView::from_request`]).
     fn route<T>(&self, request: &http::Request<T>) -> Routing<Self::Backend> {
-        RequestView::try_from_request(request).map(|view| {
-            let view = match request.extensions().get::<crate::Scheme>() {
-                Some(scheme) => view.with_scheme(*scheme),
-                None => view,
-            };
-            self.find_owned(&view)
-        })
+        RequestView::try_from_request(request).map(|view| self.find_owned(&view))
     }
 }
 

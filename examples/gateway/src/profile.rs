@@ -26,7 +26,6 @@ use ingress_router::nginx::{HttpCanaryRequest, Redirect, Rewrite};
 use ingress_router::{Config, Decision, IngressKey, Profile, RequestView};
 
 use crate::proxy::{Body, answer};
-use crate::tls::scheme_of;
 
 /// `--profile`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -66,9 +65,10 @@ pub struct CanaryServed {
 }
 
 /// The gateway's answer to a redirect decision: its status and the `Location` the router
-/// makes for this request (host, scheme and query included).
+/// makes for this request (host, scheme and query included; the scheme is the one the
+/// request was routed with, the listener's mark read by [`RequestView::from_request`]).
 pub fn redirect<B>(redirect: &Redirect<'_, Backend>, request: &Request<B>) -> Response<Body> {
-    let view = RequestView::from_request(request).with_scheme(scheme_of(request));
+    let view = RequestView::from_request(request);
     let location = redirect.location(&view);
     let status = StatusCode::from_u16(redirect.status).unwrap_or(StatusCode::FOUND);
     let Ok(value) = HeaderValue::try_from(location.as_str()) else {
@@ -107,7 +107,7 @@ pub fn backend<'d, B>(
 /// The target the upstream gets when the location rewrites; `Err` with why nginx would answer
 /// `500` instead (a rewrite to nothing).
 pub fn rewritten<B>(rewrite: &Rewrite, request: &Request<B>) -> Result<PathAndQuery, &'static str> {
-    let view = RequestView::from_request(request).with_scheme(scheme_of(request));
+    let view = RequestView::from_request(request);
     let target = rewrite.upstream_target(&view);
     if target.is_empty() {
         // nginx's words.
