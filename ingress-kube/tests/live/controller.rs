@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::client;
+use crate::support::{CONTROLLER, client, published};
 use ingress_apiserver::ApiServer;
 use ingress_kube::controller::{Controller, ControllerConfig};
 use ingress_kube::driver::DriverConfig;
@@ -20,7 +20,6 @@ use tokio::time::{Instant, sleep, timeout};
 
 /// Every wait in these tests is bounded by this.
 const WAIT: Duration = Duration::from_secs(20);
-const CONTROLLER: &str = "example.com/ingress-gateway";
 
 fn ingress(name: &str, class: &str, host: &str, shown: &[&str]) -> Value {
     let shown: Vec<Value> = shown.iter().map(|a| json!({"ip": a})).collect();
@@ -54,18 +53,6 @@ async fn seeded() -> ApiServer {
     server
 }
 
-fn shown(ingress: &Ingress) -> Vec<String> {
-    ingress
-        .status
-        .as_ref()
-        .and_then(|s| s.load_balancer.as_ref())
-        .and_then(|lb| lb.ingress.as_ref())
-        .into_iter()
-        .flatten()
-        .filter_map(|i| i.ip.clone())
-        .collect()
-}
-
 /// Polls `check` every 20 ms until it gives `Some`, at most [`WAIT`].
 async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
     what: &str,
@@ -83,7 +70,7 @@ async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
 
 async fn status_of(server: &ApiServer, name: &str) -> Vec<String> {
     let api: Api<Ingress> = Api::namespaced(client(server), "shop");
-    shown(&api.get(name).await.unwrap())
+    published(&api.get(name).await.unwrap())
 }
 
 fn config(identity: &str) -> ControllerConfig {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::support::{addrs, client, endpoints, until};
+use crate::support::{CONTROLLER, SEED_V1, SEED_V2, V1, V2, addrs, client, endpoints, until};
 use ingress_apiserver::{ApiServer, Verb};
 use ingress_kube::driver::{Driver, DriverConfig, EventReporting, Namespaces};
 use ingress_kube::index::{IndexConfig, ObjectKind, Reason, Snapshot};
@@ -18,12 +18,6 @@ use serde_json::{Value, json};
 /// Every wait on the driver is bounded by this (the default backoff retries after 0.8-1.6 s,
 /// then 1.6-3.2 s: a few failures in a row take seconds).
 const WAIT: Duration = Duration::from_secs(30);
-
-const CONTROLLER: &str = "example.com/ingress-gateway";
-const SEED_V1: &str = include_str!("../../../testdata/seed/echo-v1.yaml");
-const SEED_V2: &str = include_str!("../../../testdata/seed/echo-v2.yaml");
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
-const V2: &str = "v2.echo.192.168.49.5.sslip.io";
 
 fn config() -> DriverConfig {
     DriverConfig::new(IndexConfig::new(CONTROLLER))

@@ -6,17 +6,12 @@
 
 use std::time::Duration;
 
-use crate::support::{addr, endpoints, until};
+use crate::support::{CONTROLLER, SEED_V1, SEED_V2, V1, V2, addr, client, endpoints, until};
 use ingress_apiserver::{ApiServer, Kubectl};
 use ingress_kube::driver::{Driver, DriverConfig};
 use ingress_kube::index::IndexConfig;
 
 const WAIT: Duration = Duration::from_secs(30);
-const CONTROLLER: &str = "example.com/ingress-gateway";
-const SEED_V1: &str = include_str!("../../../testdata/seed/echo-v1.yaml");
-const SEED_V2: &str = include_str!("../../../testdata/seed/echo-v2.yaml");
-const V1: &str = "v1.echo.192.168.49.5.sslip.io";
-const V2: &str = "v2.echo.192.168.49.5.sslip.io";
 
 /// Our default class and one EndpointSlice per seed Service, as manifests.
 const CLUSTER: &str = r#"
@@ -54,10 +49,10 @@ endpoints:
 async fn the_driver_follows_what_kubectl_applies_patches_and_deletes() {
     let server = ApiServer::start().await.expect("API server");
     let kubectl = Kubectl::new(&server).unwrap();
-    let mut config = kube::Config::new(server.url().parse().expect("server URL"));
-    config.default_retry = false;
-    let client = kube::Client::try_from(config).expect("kube client");
-    let driver = Driver::start(client, DriverConfig::new(IndexConfig::new(CONTROLLER)));
+    let driver = Driver::start(
+        client(&server),
+        DriverConfig::new(IndexConfig::new(CONTROLLER)),
+    );
     let empty = tokio::time::timeout(WAIT, driver.ready())
         .await
         .expect("first snapshot in time")

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::until;
+use crate::support::{client, until};
 use ingress_apiserver::{ApiServer, ServerConfig};
 use ingress_kube::driver::{Driver, DriverConfig};
 use ingress_kube::index::{IndexConfig, Snapshot};
@@ -76,12 +76,9 @@ async fn initial_sync_of_ten_thousand_and_single_edits() {
         store.apply(slice(i, 1)).expect("slice");
     }
 
-    let mut kube_config = kube::Config::new(server.url().parse().expect("URL"));
-    kube_config.default_retry = false;
-    let client = kube::Client::try_from(kube_config).expect("client");
     let config = DriverConfig::new(IndexConfig::new("example.com/gw")).quiet_delay(Duration::ZERO);
     let started = Instant::now();
-    let driver = Driver::start(client, config);
+    let driver = Driver::start(client(&server), config);
     let first = tokio::time::timeout(WAIT, driver.ready())
         .await
         .expect("first snapshot in time")

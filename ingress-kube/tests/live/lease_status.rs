@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::client;
+use crate::support::{client, published};
 use ingress_apiserver::{ApiServer, Verb};
 use ingress_kube::lease::{LeaderElector, LeaseConfig};
 use ingress_kube::status::{Publish, StatusWriter};
@@ -174,18 +174,6 @@ fn ingress(name: &str, class: &str, shown: &[&str]) -> serde_json::Value {
     })
 }
 
-fn shown(ingress: &Ingress) -> Vec<String> {
-    ingress
-        .status
-        .as_ref()
-        .and_then(|s| s.load_balancer.as_ref())
-        .and_then(|lb| lb.ingress.as_ref())
-        .into_iter()
-        .flatten()
-        .filter_map(|i| i.ip.clone().or(i.hostname.clone()))
-        .collect()
-}
-
 async fn list(server: &ApiServer) -> Vec<Ingress> {
     let api: Api<Ingress> = Api::namespaced(client(server), "shop");
     api.list(&Default::default()).await.unwrap().items
@@ -221,7 +209,7 @@ async fn status_is_written_where_it_differs_and_cleared_only_where_it_is_ours() 
     let after: Vec<(String, Vec<String>)> = list(&server)
         .await
         .iter()
-        .map(|i| (i.metadata.name.clone().unwrap(), shown(i)))
+        .map(|i| (i.metadata.name.clone().unwrap(), published(i)))
         .collect();
     let get = |name: &str| &after.iter().find(|(n, _)| n == name).unwrap().1;
     assert_eq!(get("ours"), &["192.0.2.10"]);
@@ -260,7 +248,7 @@ async fn a_publish_service_gives_its_load_balancer_addresses() {
     );
     let report = writer.sync(&list(&server).await, |_| true).await.unwrap();
     assert_eq!(report.updated, ["shop/ours"]);
-    let mut addresses = shown(&list(&server).await[0]);
+    let mut addresses = published(&list(&server).await[0]);
     addresses.sort();
     assert_eq!(addresses, ["192.0.2.20", "lb.example.com"]);
 }
@@ -305,20 +293,20 @@ async fn of_two_replicas_only_the_leaders_status_writes_land() {
     // Over several lease durations, the status stays a's: b never writes as a follower.
     for _ in 0..30 {
         sleep(Duration::from_millis(50)).await;
-        let shown_now = shown(&list(&server).await[0]);
+        let shown_now = published(&list(&server).await[0]);
         assert!(
             shown_now.is_empty() || shown_now == ["192.0.2.1"],
             "{shown_now:?}"
         );
     }
-    assert_eq!(shown(&list(&server).await[0]), ["192.0.2.1"]);
+    assert_eq!(published(&list(&server).await[0]), ["192.0.2.1"]);
     let b = replicas.pop().unwrap();
     let a = replicas.pop().unwrap();
     a.stop().await;
     until("b to lead", || b.leads()).await;
     let start = Instant::now();
     loop {
-        if shown(&list(&server).await[0]) == ["192.0.2.2"] {
+        if published(&list(&server).await[0]) == ["192.0.2.2"] {
             break;
         }
         assert!(start.elapsed() < WAIT, "b never wrote");

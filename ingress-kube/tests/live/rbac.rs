@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::support::client;
+use crate::support::{CONTROLLER, client};
 use ingress_apiserver::{ApiServer, Verb};
 use ingress_kube::controller::{Controller, ControllerConfig};
 use ingress_kube::driver::DriverConfig;
@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 use tokio::time::{Instant, sleep, timeout};
 
 const WAIT: Duration = Duration::from_secs(20);
-const CONTROLLER: &str = "example.com/ingress-gateway";
 const RBAC: &str = include_str!("../../../examples/deploy/rbac.yaml");
 
 /// `(apiGroup, resource[/subresource], verb)`.

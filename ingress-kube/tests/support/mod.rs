@@ -12,10 +12,20 @@ use ingress_apiserver::ApiServer;
 use ingress_kube::driver::Driver;
 use ingress_kube::index::Snapshot;
 use ingress_router::RequestView;
+use k8s_openapi::api::networking::v1::Ingress;
 
 /// The longest any wait for a snapshot lasts (the 10 000-object scale test needs it; a
 /// passing test waits milliseconds).
 pub const SNAPSHOT_WAIT: Duration = Duration::from_secs(120);
+
+/// The controller name of the tests' IngressClasses (the gateway's default).
+pub const CONTROLLER: &str = "example.com/ingress-gateway";
+/// The founding example's manifests: Ingress, Deployment and Service of each version.
+pub const SEED_V1: &str = include_str!("../../../testdata/seed/echo-v1.yaml");
+pub const SEED_V2: &str = include_str!("../../../testdata/seed/echo-v2.yaml");
+/// Their hosts.
+pub const V1: &str = "v1.echo.192.168.49.5.sslip.io";
+pub const V2: &str = "v2.echo.192.168.49.5.sslip.io";
 
 /// A kube client for the server, with kube's own retry of 429/503/504 off: the code under
 /// test does the retrying.
@@ -65,4 +75,18 @@ pub fn addrs(list: &[&str]) -> Result<Vec<SocketAddr>, u16> {
 /// One endpoint as [`endpoints`] gives it.
 pub fn addr(a: &str) -> Result<Vec<SocketAddr>, u16> {
     addrs(&[a])
+}
+
+/// The addresses an Ingress's status shows (`status.loadBalancer.ingress`): each entry's IP,
+/// else its host name.
+pub fn published(ingress: &Ingress) -> Vec<String> {
+    ingress
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|lb| lb.ingress.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i.ip.clone().or(i.hostname.clone()))
+        .collect()
 }
